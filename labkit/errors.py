@@ -1,0 +1,118 @@
+"""Every error labkit raises: one root, and AWS's error codes where labkit answers as AWS would."""
+
+from __future__ import annotations
+
+__all__ = [
+    "LabkitError",
+    "AwsError",
+    "MalformedPolicyDocument",
+    "NoSuchEntity",
+    "ScenarioError",
+    "LabStateError",
+    "NoLabRunning",
+    "CheckFailed",
+    "InvalidInput",
+]
+
+
+class LabkitError(Exception):
+    """Root of every error labkit raises."""
+
+
+class AwsError(LabkitError):
+    """An error labkit reports the way AWS would: with AWS's error ``code`` and message."""
+
+    code: str = "ServiceFailure"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class MalformedPolicyDocument(AwsError):
+    """A policy document that AWS would refuse, with where the problem is.
+
+    ``statement`` is the statement's Sid, or its index when it has none; ``element`` the policy
+    element (``Effect``, ``Action``, ``Condition``...) at fault. Either may be ``None`` when the
+    problem is with the document as a whole.
+    """
+
+    code = "MalformedPolicyDocument"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        statement: str | int | None = None,
+        element: str | None = None,
+    ) -> None:
+        where = []
+        if statement is not None:
+            where.append(f"statement {statement!r}" if isinstance(statement, str) else f"statement #{statement}")
+        if element is not None:
+            where.append(f"element {element}")
+        full = f"{message} (at {', '.join(where)})" if where else message
+        super().__init__(full)
+        self.statement = statement
+        self.element = element
+
+
+class NoSuchEntity(AwsError):
+    """A user, role, group or policy that does not exist in the lab account."""
+
+    code = "NoSuchEntity"
+
+
+class ScenarioError(LabkitError):
+    """A scenario file that cannot be loaded: names the entry at fault and the problem."""
+
+    def __init__(self, problem: str, *, entry: str | None = None, source: str | None = None) -> None:
+        self.problem = problem
+        self.entry = entry
+        self.source = source
+        parts = [f"in {source}" if source else None, f"at {entry}" if entry else None]
+        where = " ".join(p for p in parts if p)
+        super().__init__(f"Scenario error {where}: {problem}" if where else f"Scenario error: {problem}")
+
+
+class LabStateError(LabkitError):
+    """A Lab used out of order: started twice, stopped before it started, used after stop."""
+
+
+class NoLabRunning(LabkitError):
+    """A boto3/botocore call was about to leave this machine while no Lab is running.
+
+    labkit never lets a request reach real AWS; start a Lab first.
+    """
+
+
+class CheckFailed(LabkitError):
+    """A graded check that did not pass. Carries the check's id, message and hint."""
+
+    def __init__(self, check_id: str, message: str, hint: str | None = None) -> None:
+        self.check_id = check_id
+        self.message = message
+        self.hint = hint
+        text = f"[{check_id}] {message}"
+        if hint:
+            text += f"\nHint: {hint}"
+        super().__init__(text)
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: the learner sees a short, friendly message,
+        # while the cell still fails for nbval and pytest.
+        return [f"\x1b[1;31m✗ Check {self.check_id} did not pass\x1b[0m", self.message] + (
+            [f"\x1b[33mHint:\x1b[0m {self.hint}"] if self.hint else []
+        )
+
+
+class InvalidInput(AwsError):
+    """A value labkit cannot evaluate: a request, context entry or argument of the wrong type or
+    form. Named for IAM's ``InvalidInput`` error, which the policy simulator answers with."""
+
+    code = "InvalidInput"

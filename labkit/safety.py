@@ -1,0 +1,108 @@
+"""Keeps every botocore request on this machine: nothing labkit runs can reach real AWS.
+
+Two layers, both installed when labkit is imported:
+
+* The wire. Every request botocore would actually send over the network (API calls the mock did
+  not answer, instance-metadata and container credential look-ups, SSO and STS calls made to
+  resolve a profile) goes through ``botocore.httpsession.URLLib3Session.send``. labkit replaces it
+  with a function that raises :class:`~labkit.errors.NoLabRunning`: inside a Lab, moto answers
+  before that point, so whatever reaches it would have left the machine. This holds for clients
+  made before labkit was imported too, and for any endpoint URL or proxy.
+* The environment. While a Lab runs, the variables that could point botocore elsewhere or at real
+  credentials (profiles, config and credentials files, endpoint URLs, proxies, web identity and
+  container credentials) are set aside and restored exactly when the Lab stops.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from labkit.errors import NoLabRunning
+
+__all__ = ["install", "isolated_environment", "LAB_ENVIRONMENT_KEYS"]
+
+# Variables removed while a Lab runs (and restored after). Prefixes cover families such as the
+# per-service AWS_ENDPOINT_URL_<SERVICE> variables.
+_REMOVED_PREFIXES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_CONTAINER_",
+    "AWS_WEB_IDENTITY_",
+    "AWS_SSO_",
+)
+_REMOVED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CA_BUNDLE",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
+# Keys labkit sets while a Lab runs; listed so that stop can restore them.
+LAB_ENVIRONMENT_KEYS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+)
+
+_installed = False
+
+
+def _refuse_to_send(self: object, request: object) -> object:
+    url = getattr(request, "url", "?")
+    raise NoLabRunning(
+        f"labkit stopped a request to {url}: it would have left this machine. "
+        "labkit never talks to real AWS. Start a lab first (`lab = Lab().start()` or "
+        "`with Lab() as lab:`) and make your calls while it runs."
+    )
+
+
+def install() -> None:
+    """Refuse every real network send botocore attempts from now on (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from botocore.httpsession import URLLib3Session
+
+    URLLib3Session.send = _refuse_to_send  # type: ignore[method-assign]
+    _installed = True
+
+
+def _keys_to_remove(environ: Mapping[str, str]) -> list[str]:
+    return [k for k in environ if k in _REMOVED or k.startswith(_REMOVED_PREFIXES)]
+
+
+@contextmanager
+def isolated_environment(lab_values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``lab_values`` and remove anything that could reach real AWS; restore on exit."""
+    touched = set(_keys_to_remove(os.environ)) | set(lab_values) | set(LAB_ENVIRONMENT_KEYS)
+    saved = {k: os.environ.get(k) for k in touched}
+    for key in _keys_to_remove(os.environ):
+        del os.environ[key]
+    os.environ.update(lab_values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
