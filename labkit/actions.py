@@ -50,6 +50,12 @@ _IAM_SELF = frozenset(
 class Target:
     action: str
     resource: str
+    context: dict = None  # type: ignore[assignment]
+    resource_account: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.context is None:
+            object.__setattr__(self, "context", {})
 
 
 def target_of(call: ApiCall, account_id: str, caller_arn: str) -> Target:
@@ -77,3 +83,23 @@ def target_of(call: ApiCall, account_id: str, caller_arn: str) -> Target:
             return Target(action, caller_arn)
         return Target(action, "*")
     return Target(f"{_PREFIX.get(call.service, call.service)}:{call.operation}", "*")
+
+
+# -- interim names the gate uses until the full mapping (labkit/actions/) lands -----------------
+from labkit.errors import LabkitError  # noqa: E402
+
+
+class Unmapped(LabkitError):
+    """An API operation labkit cannot map to IAM actions: denied, never silently allowed."""
+
+
+def authorizations(call: ApiCall, *, account_id: str, region: str, caller_arn: str) -> list[Target]:
+    return [target_of(call, account_id, caller_arn)]
+
+
+def resource_tags(resource_arn: str, *, account_id: str, region: str) -> dict[str, str]:
+    return {}
+
+
+def resource_policy(resource_arn: str, *, account_id: str, region: str) -> str | None:
+    return None

@@ -1,21 +1,28 @@
-"""The lab's gate: decides each API call made in a Lab before moto serves it.
+"""The lab's gate: decides each API call made in a Lab before moto serves it, as AWS would.
 
-Administrator calls pass. Calls made with a user's own keys are decided by labkit's policy engine
-against the policies IAM would consult, and refused with AWS's error code and message when the
-engine says no. Unknown or inactive keys are refused as AWS refuses them.
+Administrator calls pass. Calls made with a user's or a session's own credentials are decided
+by labkit's policy engine against every policy AWS would consult (identity-based policies,
+permissions boundary, session policies, the resource's policy, the organization's SCPs and
+RCPs), with the request context AWS fills in, and refused with AWS's error code and message.
+Unknown, inactive and expired credentials are refused as AWS refuses them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from io import BytesIO
 from typing import Any
 
-from labkit.actions import FREE_ACTIONS, target_of
-from labkit.identity import AccountState, Caller
+from labkit.actions import FREE_ACTIONS, Target, Unmapped, authorizations
+from labkit.apis import ApiError, handler_for
+from labkit.context import request_context
+from labkit.identity import Caller, Directory
 from labkit.interceptor import ApiCall
 
-__all__ = ["LabGate", "error_response", "ok_response", "denial_message"]
+__all__ = ["LabGate", "CallRecord", "error_response", "ok_response", "denial_message"]
 
 _JSON_PROTOCOLS = {"json", "rest-json"}
 
@@ -46,48 +53,166 @@ def _denied_code(call: ApiCall) -> str:
     return "AccessDeniedException" if call.protocol in _JSON_PROTOCOLS else "AccessDenied"
 
 
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One API call made in a lab, as a trail records it."""
+
+    time: datetime
+    call: ApiCall
+    caller: Caller | None
+    action: str | None
+    resource: str | None
+    decision: str  # "allowed", "explicitDeny", "implicitDeny", or "unauthenticated"
+    error_code: str | None
+    error_message: str | None
+    source_ip: str
+
+
 class LabGate:
     """Plugs into labkit.interceptor for one running Lab."""
 
-    def __init__(self, account: AccountState) -> None:
-        self.account = account
+    def __init__(self, directory: Directory, lab: Any) -> None:
+        self.directory = directory
+        self.lab = lab
+        #: Called with a CallRecord once each call's outcome is known.
+        self.listeners: list[Callable[[CallRecord], None]] = []
+
+    def now(self) -> datetime:
+        clock = getattr(self.lab, "clock", None)
+        return clock.now() if clock is not None else datetime.now(timezone.utc)
 
     def handle(self, call: ApiCall) -> tuple[Any, dict[str, Any]] | None:
-        caller = self.account.caller(call.access_key)
-        if caller is None:
-            return error_response(call, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+        found = self.directory.caller(call.access_key, now=self.now())
+        if found is None:
+            message = "The security token included in the request is invalid."
+            return self._finish(call, None, None, "unauthenticated", error_response(call, 403, "InvalidClientTokenId", message))
+        if found == "expired":
+            message = "The security token included in the request is expired"
+            return self._finish(call, None, None, "unauthenticated", error_response(call, 403, "ExpiredToken", message))
+        caller: Caller = found  # type: ignore[assignment]
+        if call.service == "sts" and call.operation == "GetCallerIdentity":
+            # Needs no permission; answered from labkit's own view of the caller.
+            body = {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
+            return self._finish(call, caller, None, "allowed", ok_response(call, body))
+        target: Target | None = None
         if caller.kind == "admin":
-            if call.service == "sts" and call.operation == "GetCallerIdentity":
-                # moto does not know the lab's administrator: answer as AWS does for the root user.
-                return ok_response(call, {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn})
-            return None
-        target = target_of(call, self.account.account_id, caller.arn)
-        if target.action in FREE_ACTIONS:
-            return None
-        decision = self.decide(caller, target.action, target.resource)
-        if decision.result == "allowed":
-            return None
-        return error_response(call, 403, _denied_code(call), denial_message(caller, target.action, target.resource, decision))
+            if call.service == "sts" and call.operation == "AssumeRole":
+                message = "Roles may not be assumed by root accounts."
+                return self._finish(call, caller, None, "explicitDeny", error_response(call, 403, "AccessDenied", message))
+        else:
+            try:
+                targets = authorizations(call, account_id=caller.account_id, region=call.region, caller_arn=caller.arn)
+            except Unmapped as err:
+                return self._finish(call, caller, None, "implicitDeny", error_response(call, 403, _denied_code(call), str(err)))
+            for target in targets:
+                if target.action in FREE_ACTIONS:
+                    continue
+                decision = self.decide(caller, target, call)
+                if decision.result != "allowed":
+                    message = denial_message(caller, target.action, target.resource, decision)
+                    return self._finish(call, caller, target, decision.result, error_response(call, 403, _denied_code(call), message))
+        handler = handler_for(call.service, call.operation)
+        if handler is not None:
+            call.state["caller"] = caller
+            try:
+                response = ok_response(call, handler(call, self.lab))
+            except ApiError as err:
+                response = error_response(call, err.status, err.code, err.message)
+            return self._finish(call, caller, target, "allowed", response)
+        call.state["caller"], call.state["target"] = caller, target
+        return None
 
-    def decide(self, caller: Caller, action: str, resource: str) -> Any:
+    def complete(self, call: ApiCall, http: Any, parsed: dict[str, Any]) -> None:
+        """After moto served a call: record its outcome."""
+        if self.listeners and "caller" in call.state:
+            self._notify(call, call.state["caller"], call.state.get("target"), "allowed", parsed)
+
+    def _finish(self, call: ApiCall, caller: Caller | None, target: Target | None, decision: str, response: Any) -> Any:
+        if self.listeners:
+            self._notify(call, caller, target, decision, response[1])
+        return response
+
+    def _notify(self, call: ApiCall, caller: Caller | None, target: Target | None, decision: str, parsed: dict[str, Any]) -> None:
+        error = parsed.get("Error") or {}
+        record = CallRecord(
+            time=self.now(),
+            call=call,
+            caller=caller,
+            action=target.action if target else None,
+            resource=target.resource if target else None,
+            decision=decision,
+            error_code=error.get("Code"),
+            error_message=error.get("Message"),
+            source_ip=call.source_ip,
+        )
+        for listener in self.listeners:
+            listener(record)
+
+    def decide(self, caller: Caller, target: Target, call: ApiCall | None = None) -> Any:
+        """The engine's decision for ``caller`` doing ``target``, with every policy AWS consults."""
+        from labkit.actions import resource_policy
         from labkit.policy import Request, evaluate
 
-        boundary = self.account.permissions_boundary(caller)
+        directory = self.directory
+        session = caller.session
+        resource_account = target.resource_account or caller.account_id
+        context = request_context(self, caller, target, call)
+        boundary = directory.permissions_boundary(caller)
+        organization = getattr(self.lab, "organization", None)
+        scps = organization.scps(caller.account_id) if organization is not None else ()
+        rcps = organization.rcps(resource_account) if organization is not None else ()
+        policy_text = resource_policy(target.resource, account_id=resource_account, region=call.region if call else "us-east-1")
+        request = Request(
+            target.action,
+            target.resource,
+            caller.arn,
+            resource_account,
+            context,
+            role_path=session.role_path if session is not None else None,
+            federated_by=session.federated_by if session is not None else None,
+        )
         return evaluate(
-            Request(action, resource, caller.arn),
-            identity_policies=self.account.identity_policies(caller),
+            request,
+            identity_policies=directory.identity_policies(caller),
+            resource_policy=_resource_policy(policy_text),
             permissions_boundaries=(boundary,) if boundary is not None else (),
+            scps=scps,
+            rcps=rcps,
+            session_policy=session.session_policies[0] if session is not None and session.session_policies else None,
+            management_account=organization.management_account if organization is not None else None,
         )
 
 
+def _resource_policy(text: str | None) -> Any:
+    if not text:
+        return None
+    from labkit.identity import compiled
+
+    return compiled(text, "resource policy", "resource")
+
+
+_EXPLICIT = {
+    "identity": "an identity-based policy",
+    "resource": "a resource-based policy",
+    "boundary": "a permissions boundary",
+    "scp": "a service control policy",
+    "rcp": "a resource control policy",
+    "session": "a session policy",
+}
+_IMPLICIT = {
+    "identity": "identity-based policy",
+    "resource": "resource-based policy",
+    "boundary": "permissions boundary",
+    "scp": "service control policy",
+    "rcp": "resource control policy",
+    "session": "session policy",
+}
+
+
 def denial_message(caller: Caller, action: str, resource: str, decision: Any) -> str:
-    """AWS's wording for an access denied error, with the reason the engine found."""
+    """AWS's wording for an access denied error, naming the kind of policy that refused."""
     head = f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}"
-    layer = getattr(decision, "decided_by", None) or getattr(decision, "layer", None)
+    layer = getattr(decision, "decided_by", None) or "identity"
     if decision.result == "explicitDeny":
-        where = {"boundary": "a permissions boundary", "scp": "a service control policy", "session": "a session policy",
-                 "resource": "a resource-based policy"}.get(layer, "an identity-based policy")
-        return f"{head} with an explicit deny in {where}"
-    if layer == "boundary":
-        return f"{head} because no permissions boundary allows the {action} action"
-    return f"{head} because no identity-based policy allows the {action} action"
+        return f"{head} with an explicit deny in {_EXPLICIT.get(layer, _EXPLICIT['identity'])}"
+    return f"{head} because no {_IMPLICIT.get(layer, _IMPLICIT['identity'])} allows the {action} action"

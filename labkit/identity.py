@@ -1,82 +1,150 @@
-"""Who is calling, and which policies apply to them: read from the lab account's IAM state."""
+"""Who is calling, and which of the lab's policies apply to them: read from moto's IAM state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Caller", "AccountState", "ADMIN_ACCESS_KEY", "ADMIN_SECRET_KEY"]
+from labkit.sessions import Session, SessionStore
 
-# The lab administrator's credentials: the account's root user, whose calls are not enforced.
-ADMIN_ACCESS_KEY = "AKIALABKITADMIN00000"
+__all__ = ["Caller", "Directory", "admin_credentials", "ADMIN_SECRET_KEY"]
+
 ADMIN_SECRET_KEY = "labkit/admin/secret/not-a-real-aws-secret0"
+
+
+def admin_credentials(account_id: str) -> tuple[str, str]:
+    """The lab administrator's keys for an account (its root user; calls are not enforced)."""
+    return f"AKIALABKIT{account_id[2:]}", ADMIN_SECRET_KEY
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     """The principal behind a set of credentials."""
 
-    kind: str  # "admin" or "user"
+    kind: str  # "admin", "user", "assumed-role", "federated-user" or "user-session"
     arn: str
     account_id: str
     name: str
     user_id: str
+    session: Session | None = None
+    user_name: str | None = None  # the IAM user, for users and their sessions
+
+    @property
+    def role_arn(self) -> str | None:
+        return self.session.role_arn if self.session else None
 
 
-@lru_cache(maxsize=2048)
-def _compiled(text: str, policy_id: str, policy_type: str) -> Any:
+@lru_cache(maxsize=4096)
+def compiled(text: str, policy_id: str, policy_type: str) -> Any:
+    """A policy document compiled once per (text, name): lab policies rarely change."""
     from labkit.policy import Policy
 
     return Policy.from_json(text, policy_id=policy_id, policy_type=policy_type)
 
 
-class AccountState:
-    """A read-only view of one account in the in-process moto backend."""
+def _iam(account_id: str) -> Any:
+    from moto.iam.models import iam_backends
 
-    def __init__(self, account_id: str) -> None:
-        self.account_id = account_id
+    return iam_backends[account_id]["aws"]
 
-    @property
-    def _iam(self) -> Any:
-        from moto.iam.models import iam_backends
 
-        return iam_backends[self.account_id]["aws"]
+def _managed(policy: Any) -> Any:
+    version = next(v for v in policy.versions if v.is_default)
+    kind = "aws-managed" if policy.arn.startswith("arn:aws:iam::aws:") else "user-managed"
+    return compiled(version.document, policy.arn, kind)
 
-    def caller(self, access_key: str | None) -> Caller | None:
-        """The principal that owns ``access_key``, or None for keys AWS would not accept."""
-        if access_key == ADMIN_ACCESS_KEY:
-            return Caller("admin", f"arn:aws:iam::{self.account_id}:root", self.account_id, "root", self.account_id)
+
+def _inline(owner: str, policies: dict[str, str], kind: str) -> list[Any]:
+    return [compiled(doc, name, kind) for name, doc in policies.items()]
+
+
+class Directory:
+    """The lab's principals, in the in-process moto backends of every lab account."""
+
+    def __init__(self, account_ids: Iterable[str], sessions: SessionStore) -> None:
+        self.account_ids = tuple(account_ids)
+        self.sessions = sessions
+        self._admin = {admin_credentials(a)[0]: a for a in self.account_ids}
+
+    def caller(self, access_key: str | None, *, now: datetime) -> Caller | str | None:
+        """The principal owning ``access_key``; "expired" for expired session credentials; None if unknown."""
         if not access_key:
             return None
-        iam = self._iam
-        for user in iam.users.values():
-            for key in user.access_keys:
-                if key.access_key_id == access_key:
-                    if key.status != "Active":
-                        return None
-                    return Caller("user", user.arn, self.account_id, user.name, user.id)
+        account = self._admin.get(access_key)
+        if account is not None:
+            return Caller("admin", f"arn:aws:iam::{account}:root", account, "root", account)
+        session = self.sessions.get(access_key)
+        if session is not None:
+            if session.expires <= now:
+                return "expired"
+            return Caller(session.kind, session.arn, session.account_id, session.name, session.user_id, session, session.user_name)
+        for account in self.account_ids:
+            for user in _iam(account).users.values():
+                for key in user.access_keys:
+                    if key.access_key_id == access_key:
+                        if key.status != "Active":
+                            return None
+                        return Caller("user", user.arn, account, user.name, user.id, None, user.name)
         return None
 
+    def user(self, account_id: str, name: str) -> Any:
+        return _iam(account_id).users.get(name)
+
+    def role(self, role_arn: str) -> Any | None:
+        """moto's role for an ARN in any lab account, or None."""
+        parts = role_arn.split(":", 5)
+        if len(parts) != 6 or parts[4] not in self.account_ids or not parts[5].startswith("role/"):
+            return None
+        name = parts[5].rsplit("/", 1)[-1]
+        role = _iam(parts[4]).roles.get(name)
+        return role if role is not None and role.arn == role_arn else None
+
     def identity_policies(self, caller: Caller) -> list[Any]:
-        """Compiled identity-based policies of a user: inline, attached, and their groups'."""
-        iam = self._iam
-        user = iam.users[caller.name]
-        policies = [_compiled(doc, f"{user.name}/{name}", "user") for name, doc in user.policies.items()]
-        policies += [self._managed(p) for p in user.managed_policies.values()]
-        for group in iam.get_groups_for_user(user.name):
-            policies += [_compiled(doc, f"{group.name}/{name}", "group") for name, doc in group.policies.items()]
-            policies += [self._managed(p) for p in group.managed_policies.values()]
-        return policies
+        """Compiled identity-based policies: a user's own and their groups', or a session's role's."""
+        if caller.kind in ("user", "user-session", "federated-user"):
+            iam = _iam(caller.account_id)
+            user = iam.users.get(caller.user_name)
+            if user is None:
+                return []
+            policies = _inline(user.name, user.policies, "user") + [_managed(p) for p in user.managed_policies.values()]
+            for group in iam.get_groups_for_user(user.name):
+                policies += _inline(group.name, group.policies, "group") + [_managed(p) for p in group.managed_policies.values()]
+            return policies
+        if caller.kind == "assumed-role" and caller.role_arn:
+            role = self.role(caller.role_arn)
+            if role is None:
+                return []
+            return _inline(role.name, role.policies, "role") + [_managed(p) for p in role.managed_policies.values()]
+        return []
 
     def permissions_boundary(self, caller: Caller) -> Any | None:
-        arn = getattr(self._iam.users[caller.name], "permissions_boundary_arn", None)
+        """The permissions boundary of the user or role behind the caller, if it has one."""
+        owner: Any = None
+        if caller.kind in ("user", "user-session", "federated-user"):
+            owner = _iam(caller.account_id).users.get(caller.user_name)
+        elif caller.kind == "assumed-role" and caller.role_arn:
+            owner = self.role(caller.role_arn)
+        arn = getattr(owner, "permissions_boundary_arn", None)
         if not arn:
             return None
-        return self._managed(self._iam.managed_policies[arn])
+        policy = _iam(caller.account_id).managed_policies.get(arn)
+        return _managed(policy) if policy is not None else None
 
-    @staticmethod
-    def _managed(policy: Any) -> Any:
-        version = next(v for v in policy.versions if v.is_default)
-        kind = "aws-managed" if policy.arn.startswith("arn:aws:iam::aws:") else "user-managed"
-        return _compiled(version.document, policy.name, kind)
+    def principal_tags(self, caller: Caller) -> dict[str, str]:
+        """aws:PrincipalTag values: the user's or role's tags, overridden by session tags."""
+        iam = _iam(caller.account_id)
+        tags: dict[str, str] = {}
+        if caller.kind in ("user", "user-session", "federated-user") and caller.user_name:
+            user = iam.users.get(caller.user_name)
+            if user is not None:
+                tags = {t["Key"]: t["Value"] for t in iam.tagger.list_tags_for_resource(user.arn).get("Tags", [])}
+        elif caller.kind == "assumed-role" and caller.role_arn:
+            role = self.role(caller.role_arn)
+            if role is not None:
+                tags = {t["Key"]: t["Value"] for t in role.tags}
+        if caller.session is not None:
+            tags.update(caller.session.tags)
+        return tags

@@ -8,15 +8,15 @@ them, for every protocol, and works the same whether moto runs in this process o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = ["ApiCall", "Gate", "install", "activate", "deactivate"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiCall:
-    """One API call as its caller made it."""
+    """One API call as its caller made it (``state`` is the gate's scratch space for it)."""
 
     service: str  # botocore's service name: "iam", "s3", "sts", ...
     operation: str  # the API operation: "ListUsers", "GetObject", ...
@@ -24,12 +24,17 @@ class ApiCall:
     access_key: str | None  # None for unsigned calls
     region: str
     protocol: str  # "query", "rest-xml", "json", "rest-json", "ec2"
+    source_ip: str = "198.51.100.10"  # aws:SourceIp: labkit.context.DEFAULT_SOURCE_IP unless a session set one
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class Gate(Protocol):
     """What a Lab plugs in: returns None to let moto serve the call, or a botocore response."""
 
     def handle(self, call: ApiCall) -> tuple[Any, dict[str, Any]] | None: ...
+
+    def complete(self, call: ApiCall, http: Any, parsed: dict[str, Any]) -> None:
+        """Called after moto served a call the gate let through."""
 
 
 _gate: Gate | None = None
@@ -66,7 +71,20 @@ def _before_call(model: Any, request_signer: Any, context: dict[str, Any], **_: 
         region=getattr(request_signer, "_region_name", "") or "",
         protocol=service_model.resolved_protocol,
     )
-    return gate.handle(call)
+    source_ip = context.get("labkit_source_ip")
+    if source_ip:
+        call.source_ip = source_ip
+    response = gate.handle(call)
+    if response is None:
+        context["labkit_call"] = call
+    return response
+
+
+def _after_call(http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    call = context.pop("labkit_call", None)
+    gate = _gate
+    if call is not None and gate is not None:
+        gate.complete(call, http_response, parsed)
 
 
 def install() -> None:
@@ -78,4 +96,5 @@ def install() -> None:
 
     BUILTIN_HANDLERS.append(("before-parameter-build", _remember_params))
     BUILTIN_HANDLERS.append(("before-call", _before_call))
+    BUILTIN_HANDLERS.append(("after-call", _after_call))
     _installed = True

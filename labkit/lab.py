@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from labkit import safety
-from labkit.errors import LabStateError, NoSuchEntity
-from labkit.identity import ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, AccountState
+from labkit.errors import LabkitError, LabStateError, NoSuchEntity
+from labkit.identity import Directory, admin_credentials
+from labkit.sessions import SessionStore
 from labkit.scenario import Scenario, load_scenario
 
 __all__ = ["Lab", "current_lab", "open_lab"]
@@ -28,12 +29,19 @@ def _loader() -> Any:
     return create_loader()
 
 
-def _session(access_key: str, secret_key: str, region: str, token: str | None = None) -> Any:
+def _session(
+    access_key: str, secret_key: str, region: str, token: str | None = None, *, source_ip: str | None = None
+) -> Any:
     import boto3
     import botocore.session
 
     core = botocore.session.Session()
     core.register_component("data_loader", _loader())
+    if source_ip is not None:
+        def stamp(context: dict[str, Any], **_: Any) -> None:
+            context["labkit_source_ip"] = source_ip
+
+        core.register("before-parameter-build", stamp)
     return boto3.Session(
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
@@ -76,12 +84,17 @@ class Lab:
     can reach real AWS.
     """
 
-    def __init__(self, scenario: str | Path | Scenario = "acme") -> None:
+    def __init__(self, scenario: str | Path | Scenario = "acme", *, server: str | None = None) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        #: A lab server (labkit.server) holding the account, or None for an account in this process.
+        #: A grader sets LABKIT_SERVER for the kernels it runs.
+        self.server = server if server is not None else (os.environ.get("LABKIT_SERVER") or None)
+        self.sessions = SessionStore()
+        self.organization: Any = None
         self._stack: ExitStack | None = None
         self._mock: Any = None
-        self._keys: dict[str, tuple[str, str]] = {}
-        self._admin_clients: dict[str, Any] = {}
+        self._keys: dict[tuple[str, str | None], tuple[str, str]] = {}
+        self._admin_clients: dict[tuple[str, str | None], Any] = {}
         self.answers: dict[str, Any] = {}
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -114,19 +127,30 @@ class Lab:
         from labkit import interceptor, mockaws
         from labkit.gate import LabGate
 
+        from labkit.organization import OrganizationView
+
         mockaws.install()
         stack = ExitStack()
         try:
             stack.enter_context(safety.isolated_environment(self._environment()))
-            self._mock = mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [], "services": []}}})
-            stack.enter_context(self._mock)
+            if self.server:
+                safety.allow_endpoint(self.server)
+                stack.callback(safety.forbid_endpoint, self.server)
+            else:
+                self._mock = mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [], "services": []}}})
+                stack.enter_context(self._mock)
             boto3.DEFAULT_SESSION = None
             stack.callback(setattr, boto3, "DEFAULT_SESSION", None)
-            interceptor.activate(LabGate(AccountState(self.account_id)))
+            self.directory = Directory([a.account_id for a in self.scenario.all_accounts()], self.sessions)
+            spec = self.scenario.organization
+            self.organization = OrganizationView(self.scenario.account_named(spec.management_account).account_id) if spec else None
+            self.gate = LabGate(self.directory, self)
+            interceptor.activate(self.gate)
             stack.callback(interceptor.deactivate)
             self._stack = stack
             _current = self
-            self._seed()
+            if not self.server:  # a lab server is seeded by its owner
+                self._seed()
         except BaseException:
             self._stack = None
             _current = None
@@ -143,13 +167,17 @@ class Lab:
         _current = None
         self._keys.clear()
         self._admin_clients.clear()
+        self.sessions.clear()
         stack.close()
 
     def reset(self) -> None:
         """Throw away every change and return to the freshly seeded company."""
         self._require_running("reset")
+        if self.server:
+            raise LabStateError("This lab's account lives in a lab server (a graded run): it cannot be reset from here.")
         self._mock.reset()
         self._keys.clear()
+        self.sessions.clear()
         self.answers.clear()
         self._seed()
 
@@ -161,15 +189,17 @@ class Lab:
             self.stop()
 
     def _environment(self) -> dict[str, str]:
+        key, secret = admin_credentials(self.account_id)
+        extra = {"AWS_ENDPOINT_URL": self.server} if self.server else {}
         return {
-            "AWS_ACCESS_KEY_ID": ADMIN_ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET_KEY,
+            **extra,
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
-            "MOTO_ACCOUNT_ID": self.account_id,
         }
 
     def _seed(self) -> None:
@@ -183,39 +213,58 @@ class Lab:
 
     # -- clients and sessions -----------------------------------------------------------------
 
-    def session(self) -> Any:
-        """A boto3 Session acting as the lab account's administrator."""
-        self._require_running("make a session")
-        return _session(ADMIN_ACCESS_KEY, ADMIN_SECRET_KEY, self.region)
+    def _account_id(self, account: str | None) -> str:
+        if account is None:
+            return self.account_id
+        try:
+            return self.scenario.account_named(account).account_id
+        except LabkitError:
+            names = ", ".join(a.name for a in self.scenario.all_accounts())
+            raise NoSuchEntity(f"There is no account {account!r} in this lab. Its accounts are: {names}.") from None
 
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client acting as the lab account's administrator."""
+    def session(self, *, account: str | None = None) -> Any:
+        """A boto3 Session acting as an account's administrator (the company's by default)."""
+        self._require_running("make a session")
+        return _session(*admin_credentials(self._account_id(account)), self.region)
+
+    def client(self, service: str, *, account: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client acting as an account's administrator (the company's by default)."""
         self._require_running("make a client")
         if kwargs:
-            return self.session().client(service, **kwargs)
-        if service not in self._admin_clients:
-            self._admin_clients[service] = self.session().client(service)
-        return self._admin_clients[service]
+            return self.session(account=account).client(service, **kwargs)
+        key = (service, account)
+        if key not in self._admin_clients:
+            self._admin_clients[key] = self.session(account=account).client(service)
+        return self._admin_clients[key]
 
-    def session_as(self, user: str) -> Any:
+    def register_key(self, access_key: str, account_id: str) -> None:
+        """Tell the mock which account temporary credentials belong to (labkit.apis.sts)."""
+        if not self.server:
+            from labkit.seed import register_key
+
+            register_key(account_id, access_key, "-")
+
+    def session_as(self, user: str, *, account: str | None = None, source_ip: str | None = None) -> Any:
         """A boto3 Session that signs with ``user``'s own access keys (made for them if needed).
 
-        Calls made with it are allowed or denied by the user's own policies.
+        Calls made with it are allowed or denied by the user's own policies. ``account`` names
+        another lab account the user is in (``"audit"``); ``source_ip`` is the address the calls
+        appear to come from (aws:SourceIp).
         """
         self._require_running("make a session")
-        iam = self.client("iam")
+        iam = self.client("iam", account=account)
         try:
             keys = {k["AccessKeyId"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["Status"] == "Active"}
         except iam.exceptions.NoSuchEntityException:
             names = sorted(u["UserName"] for u in iam.list_users()["Users"])
-            raise NoSuchEntity(
-                f"There is no IAM user named {user!r} in the lab account. Its users are: {', '.join(names)}."
-            ) from None
-        if user not in self._keys or self._keys[user][0] not in keys:
+            where = f"account {account!r}" if account else "the lab account"
+            raise NoSuchEntity(f"There is no IAM user named {user!r} in {where}. Its users are: {', '.join(names)}.") from None
+        slot = (user, account)
+        if slot not in self._keys or self._keys[slot][0] not in keys:
             created = iam.create_access_key(UserName=user)["AccessKey"]
-            self._keys[user] = (created["AccessKeyId"], created["SecretAccessKey"])
-        key_id, secret = self._keys[user]
-        return _session(key_id, secret, self.region)
+            self._keys[slot] = (created["AccessKeyId"], created["SecretAccessKey"])
+        key_id, secret = self._keys[slot]
+        return _session(key_id, secret, self.region, source_ip=source_ip)
 
     # -- checks ---------------------------------------------------------------------------------
 

@@ -3,6 +3,9 @@
 Built and tested against moto 5.2.x (pinned in pyproject.toml); each patch names the moto
 function it replaces.
 
+* Permissions boundaries for users: moto has PutRolePermissionsBoundary but neither
+  PutUserPermissionsBoundary nor DeleteUserPermissionsBoundary, and drops the boundary passed to
+  CreateUser. labkit adds both APIs and keeps the boundary, which GetUser then returns.
 * AWS managed policies, loaded lazily. moto can load all ~1,600 AWS managed policies into every
   IAM backend, which costs over a second each time an account is first touched. labkit keeps them
   available by ARN from the moment the lab starts, but builds a policy object only when something
@@ -198,4 +201,52 @@ def install() -> None:
         return original_details(self, policy_filter)
 
     IAMBackend.get_account_authorization_details = get_account_authorization_details  # type: ignore[method-assign]
+    _install_user_boundaries()
     _installed = True
+
+
+def _install_user_boundaries() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import IAMBackend, User
+    from moto.iam.responses import IamResponse
+
+    def put_user_permissions_boundary(self: Any, user_name: str, permissions_boundary: str) -> None:
+        user = self.get_user(user_name)
+        if permissions_boundary not in self.managed_policies:
+            raise NotFoundException(f"Policy {permissions_boundary} does not exist or is not attachable.")
+        user.permissions_boundary_arn = permissions_boundary
+
+    def delete_user_permissions_boundary(self: Any, user_name: str) -> None:
+        self.get_user(user_name).permissions_boundary_arn = None
+
+    def boundary(self: Any) -> dict[str, str] | None:
+        arn = getattr(self, "permissions_boundary_arn", None)
+        return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn} if arn else None
+
+    IAMBackend.put_user_permissions_boundary = put_user_permissions_boundary  # type: ignore[attr-defined]
+    IAMBackend.delete_user_permissions_boundary = delete_user_permissions_boundary  # type: ignore[attr-defined]
+    User.permissions_boundary = property(boundary)  # type: ignore[attr-defined]
+
+    def put_response(self: Any) -> Any:
+        self.backend.put_user_permissions_boundary(self._get_param("UserName"), self._get_param("PermissionsBoundary"))
+        return EmptyResult()
+
+    def delete_response(self: Any) -> Any:
+        self.backend.delete_user_permissions_boundary(self._get_param("UserName"))
+        return EmptyResult()
+
+    original_create_user = IamResponse.create_user
+
+    def create_user(self: Any) -> Any:
+        boundary_arn = self._get_param("PermissionsBoundary")
+        if boundary_arn and boundary_arn not in self.backend.managed_policies:
+            raise NotFoundException(f"Policy {boundary_arn} does not exist or is not attachable.")
+        result = original_create_user(self)
+        if boundary_arn:
+            self.backend.put_user_permissions_boundary(self._get_param("UserName"), boundary_arn)
+        return result
+
+    IamResponse.put_user_permissions_boundary = put_response  # type: ignore[attr-defined]
+    IamResponse.delete_user_permissions_boundary = delete_response  # type: ignore[attr-defined]
+    IamResponse.create_user = create_user  # type: ignore[method-assign]

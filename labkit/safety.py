@@ -18,10 +18,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
 
 from labkit.errors import NoLabRunning
 
-__all__ = ["install", "isolated_environment", "LAB_ENVIRONMENT_KEYS"]
+__all__ = ["install", "isolated_environment", "allow_endpoint", "forbid_endpoint", "LAB_ENVIRONMENT_KEYS"]
 
 # Variables removed while a Lab runs (and restored after). Prefixes cover families such as the
 # per-service AWS_ENDPOINT_URL_<SERVICE> variables.
@@ -61,13 +63,35 @@ LAB_ENVIRONMENT_KEYS = (
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_EC2_METADATA_DISABLED",
+    "AWS_ENDPOINT_URL",
+    "MOTO_ACCOUNT_ID",
 )
 
 _installed = False
+_original_send: Any = None
+# Loopback endpoints of lab servers this process may talk to (a grader's moto server).
+_allowed: set[str] = set()
 
 
-def _refuse_to_send(self: object, request: object) -> object:
+def allow_endpoint(url: str) -> None:
+    """Let requests reach ``url``, a lab server on this machine (loopback only)."""
+    parsed = urlsplit(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1") or parsed.scheme != "http":
+        raise NoLabRunning(f"labkit only talks to lab servers on this machine (http://127.0.0.1:PORT), not {url!r}")
+    _allowed.add(f"{parsed.scheme}://{parsed.netloc}")
+
+
+def forbid_endpoint(url: str) -> None:
+    parsed = urlsplit(url)
+    _allowed.discard(f"{parsed.scheme}://{parsed.netloc}")
+
+
+def _refuse_to_send(self: object, request: Any) -> object:
     url = getattr(request, "url", "?")
+    if _allowed and isinstance(url, str):
+        parsed = urlsplit(url)
+        if f"{parsed.scheme}://{parsed.netloc}" in _allowed:
+            return _original_send(self, request)
     raise NoLabRunning(
         f"labkit stopped a request to {url}: it would have left this machine. "
         "labkit never talks to real AWS. Start a lab first (`lab = Lab().start()` or "
@@ -77,11 +101,12 @@ def _refuse_to_send(self: object, request: object) -> object:
 
 def install() -> None:
     """Refuse every real network send botocore attempts from now on (idempotent)."""
-    global _installed
+    global _installed, _original_send
     if _installed:
         return
     from botocore.httpsession import URLLib3Session
 
+    _original_send = URLLib3Session.send
     URLLib3Session.send = _refuse_to_send  # type: ignore[method-assign]
     _installed = True
 

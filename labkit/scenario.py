@@ -19,6 +19,9 @@ from labkit.errors import MalformedPolicyDocument, ScenarioError
 
 __all__ = [
     "Scenario",
+    "Account",
+    "Organization",
+    "OrganizationalUnit",
     "User",
     "Group",
     "Role",
@@ -87,6 +90,40 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class Account:
+    """One AWS account of a scenario and what it holds."""
+
+    name: str
+    account_id: str
+    policies: tuple[CustomerPolicy, ...] = ()
+    groups: tuple[Group, ...] = ()
+    users: tuple[User, ...] = ()
+    roles: tuple[Role, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrganizationalUnit:
+    name: str
+    accounts: tuple[str, ...] = ()  # account names
+    scps: tuple[CustomerPolicy, ...] = ()
+    rcps: tuple[CustomerPolicy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Organization:
+    """An AWS Organization: the management account, OUs under the root, SCPs and RCPs."""
+
+    management_account: str  # account name
+    units: tuple[OrganizationalUnit, ...] = ()
+    scps: tuple[CustomerPolicy, ...] = ()  # attached to the root
+    rcps: tuple[CustomerPolicy, ...] = ()
+
+
+_ENTITY_FIELDS = {"policies", "groups", "users", "roles", "buckets"}
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A company to seed a lab account with. Build one with :func:`load_scenario`."""
 
@@ -101,15 +138,33 @@ class Scenario:
     users: tuple[User, ...] = ()
     roles: tuple[Role, ...] = ()
     buckets: tuple[Bucket, ...] = ()
+    accounts: tuple[Account, ...] = ()  # accounts beside the company's
+    organization: Organization | None = None
     source: str = ""
 
-    def policy_arn(self, ref: str) -> str:
+    @property
+    def main(self) -> Account:
+        """The company's own account."""
+        return Account(self.name, self.account_id, self.policies, self.groups, self.users, self.roles, self.buckets)
+
+    def all_accounts(self) -> tuple[Account, ...]:
+        return (self.main, *self.accounts)
+
+    def account_named(self, name: str) -> Account:
+        for account in self.all_accounts():
+            if name in (account.name, account.account_id):
+                return account
+        names = ", ".join(a.name for a in self.all_accounts())
+        raise ScenarioError(f"no account named {name!r}; accounts are: {names}")
+
+    def policy_arn(self, ref: str, account: Account | None = None) -> str:
         """The ARN a scenario's policy reference stands for (AWS managed, customer, or an ARN)."""
         if ref.startswith("arn:"):
             return ref
-        for policy in self.policies:
+        account = account or self.main
+        for policy in account.policies:
             if policy.name == ref:
-                return f"arn:aws:iam::{self.account_id}:policy{policy.path}{policy.name}"
+                return f"arn:aws:iam::{account.account_id}:policy{policy.path}{policy.name}"
         from labkit.mockaws import aws_managed_policy_data
 
         data = aws_managed_policy_data(ref)
@@ -225,13 +280,13 @@ class _Reader:
             result.append(InlinePolicy(name, self.document(f["document"], f"{where} {name!r}")))
         return tuple(result)
 
-    def unique(self, names: list[str], kind: str) -> None:
+    def unique(self, names: list[str], kind: str, prefix: str = "") -> None:
         seen: set[str] = set()
         for i, name in enumerate(names):
             # IAM names are unique regardless of case.
             if name.lower() in seen:
                 singular = {"policies": "policy"}.get(kind, kind[:-1])
-                raise self.fail(f"{kind}[{i}] {name!r}", f"duplicate {singular} name {name!r}")
+                raise self.fail(f"{prefix}{kind}[{i}] {name!r}", f"duplicate {singular} name {name!r}")
             seen.add(name.lower())
 
     def scenario(self, raw: Any) -> Scenario:
@@ -239,20 +294,86 @@ class _Reader:
             raw,
             "scenario",
             required={"name", "company"},
-            optional={"description", "account_id", "region", "conventions", "policies", "groups", "users", "roles", "buckets"},
+            optional={"description", "account_id", "region", "conventions", "accounts", "organization"} | _ENTITY_FIELDS,
         )
-        account_id = str(top.get("account_id", "123456789012"))
-        if not _ACCOUNT.match(account_id):
-            raise self.fail("account_id", f"an account id is 12 digits, got {account_id!r}")
+        account_id = self.account_id(top.get("account_id", "123456789012"), "account_id")
+        main = self.entities(top, "", account_id)
+        accounts = []
+        for i, item in enumerate(self.items(top.get("accounts"), "accounts")):
+            where = f"accounts[{i}]"
+            f = self.fields(item, where, required={"name", "account_id"}, optional={"description"} | _ENTITY_FIELDS)
+            where = f"{where} {self.name(f['name'], where)!r}"
+            accounts.append(self.entities(f, f"{where}.", self.account_id(f["account_id"], f"{where}.account_id"), account_name=f["name"]))
+        self.unique([a.name for a in accounts], "accounts")
+        ids = [account_id] + [a.account_id for a in accounts]
+        if len(set(ids)) != len(ids):
+            raise self.fail("accounts", "two accounts share an account id")
+        conventions = top.get("conventions") or {}
+        if not isinstance(conventions, Mapping):
+            raise self.fail("conventions", "expected a mapping of kinds (users, groups, ...) to descriptions")
+        name = self.name(top["name"], "name")
+        organization = self.organization(top.get("organization"), {name: account_id, **{a.name: a.account_id for a in accounts}})
+        return Scenario(
+            name=name,
+            company=str(top["company"]),
+            description=str(top.get("description", "")),
+            account_id=account_id,
+            region=str(top.get("region", "us-east-1")),
+            conventions={str(k): str(v) for k, v in conventions.items()},
+            policies=main.policies,
+            groups=main.groups,
+            users=main.users,
+            roles=main.roles,
+            buckets=main.buckets,
+            accounts=tuple(accounts),
+            organization=organization,
+            source=self.source,
+        )
+
+    def account_id(self, raw: Any, entry: str) -> str:
+        value = str(raw)
+        if not _ACCOUNT.match(value):
+            raise self.fail(entry, f"an account id is 12 digits, got {value!r}")
+        return value
+
+    def organization(self, raw: Any, accounts: dict[str, str]) -> Organization | None:
+        if raw is None:
+            return None
+        f = self.fields(raw, "organization", required={"management_account"}, optional={"scps", "rcps", "units"})
+        if f["management_account"] not in accounts:
+            raise self.fail("organization", f"management_account {f['management_account']!r} is not an account: {', '.join(accounts)}")
+        units = []
+        for i, item in enumerate(self.items(f.get("units"), "organization.units")):
+            where = f"organization.units[{i}]"
+            u = self.fields(item, where, required={"name"}, optional={"accounts", "scps", "rcps"})
+            where = f"{where} {self.name(u['name'], where)!r}"
+            members = self.strings(u.get("accounts"), f"{where}.accounts")
+            for member in members:
+                if member not in accounts:
+                    raise self.fail(where, f"unknown account {member!r}; accounts are: {', '.join(accounts)}")
+            units.append(OrganizationalUnit(u["name"], members, self.org_policies(u.get("scps"), f"{where}.scps"), self.org_policies(u.get("rcps"), f"{where}.rcps")))
+        return Organization(f["management_account"], tuple(units), self.org_policies(f.get("scps"), "organization.scps"), self.org_policies(f.get("rcps"), "organization.rcps"))
+
+    def org_policies(self, raw: Any, entry: str) -> tuple[CustomerPolicy, ...]:
+        result = []
+        for i, item in enumerate(self.items(raw, entry)):
+            where = f"{entry}[{i}]"
+            f = self.fields(item, where, required={"name", "document"}, optional={"description"})
+            name = self.name(f["name"], where)
+            result.append(CustomerPolicy(name, self.document(f["document"], f"{where} {name!r}"), str(f.get("description", ""))))
+        return tuple(result)
+
+    def entities(self, top: Mapping[str, Any], prefix: str, account_id: str, *, account_name: str = "") -> Account:
+        """Policies, groups, users, roles and buckets of one account (entries named under ``prefix``)."""
         policies = []
-        for i, item in enumerate(self.items(top.get("policies"), "policies")):
-            where = f"policies[{i}]"
+        for i, item in enumerate(self.items(top.get("policies"), f"{prefix}policies")):
+            where = f"{prefix}policies[{i}]"
             f = self.fields(item, where, required={"name", "document"}, optional={"description", "path"})
             name = self.name(f["name"], where)
             policies.append(
                 CustomerPolicy(name, self.document(f["document"], f"{where} {name!r}"), str(f.get("description", "")), f.get("path", "/"))
             )
-        self.unique([p.name for p in policies], "policies")
+        self.unique([p.name for p in policies], "policies", prefix)
         known_policies = {p.name for p in policies}
 
         def refs(value: Any, where: str) -> tuple[str, ...]:
@@ -265,17 +386,17 @@ class _Reader:
             return names
 
         groups = []
-        for i, item in enumerate(self.items(top.get("groups"), "groups")):
-            where = f"groups[{i}]"
+        for i, item in enumerate(self.items(top.get("groups"), f"{prefix}groups")):
+            where = f"{prefix}groups[{i}]"
             f = self.fields(item, where, required={"name"}, optional={"managed_policies", "inline_policies", "path"})
             where = f"{where} {self.name(f['name'], where)!r}"
             groups.append(Group(f["name"], refs(f.get("managed_policies"), where), self.inline(f.get("inline_policies"), where), f.get("path", "/")))
-        self.unique([g.name for g in groups], "groups")
+        self.unique([g.name for g in groups], "groups", prefix)
         known_groups = {g.name for g in groups}
 
         users = []
-        for i, item in enumerate(self.items(top.get("users"), "users")):
-            where = f"users[{i}]"
+        for i, item in enumerate(self.items(top.get("users"), f"{prefix}users")):
+            where = f"{prefix}users[{i}]"
             f = self.fields(item, where, required={"name"}, optional={"groups", "managed_policies", "inline_policies", "tags", "path"})
             where = f"{where} {self.name(f['name'], where)!r}"
             member_of = self.strings(f.get("groups"), f"{where}.groups")
@@ -285,11 +406,11 @@ class _Reader:
             users.append(
                 User(f["name"], member_of, refs(f.get("managed_policies"), where), self.inline(f.get("inline_policies"), where), self.tags(f.get("tags"), where), f.get("path", "/"))
             )
-        self.unique([u.name for u in users], "users")
+        self.unique([u.name for u in users], "users", prefix)
 
         roles = []
-        for i, item in enumerate(self.items(top.get("roles"), "roles")):
-            where = f"roles[{i}]"
+        for i, item in enumerate(self.items(top.get("roles"), f"{prefix}roles")):
+            where = f"{prefix}roles[{i}]"
             f = self.fields(
                 item,
                 where,
@@ -309,11 +430,11 @@ class _Reader:
                     f.get("path", "/"),
                 )
             )
-        self.unique([r.name for r in roles], "roles")
+        self.unique([r.name for r in roles], "roles", prefix)
 
         buckets = []
-        for i, item in enumerate(self.items(top.get("buckets"), "buckets")):
-            where = f"buckets[{i}]"
+        for i, item in enumerate(self.items(top.get("buckets"), f"{prefix}buckets")):
+            where = f"{prefix}buckets[{i}]"
             f = self.fields(item, where, required={"name"}, optional={"objects", "tags", "policy"})
             where = f"{where} {self.name(f['name'], where, _BUCKET)!r}"
             objects = f.get("objects") or {}
@@ -321,22 +442,7 @@ class _Reader:
                 raise self.fail(where, "objects must be a mapping of keys to text content")
             policy = self.document(f["policy"], f"{where}.policy") if f.get("policy") is not None else None
             buckets.append(Bucket(f["name"], {str(k): str(v) for k, v in objects.items()}, self.tags(f.get("tags"), where), policy))
-        self.unique([b.name for b in buckets], "buckets")
+        self.unique([b.name for b in buckets], "buckets", prefix)
 
-        conventions = top.get("conventions") or {}
-        if not isinstance(conventions, Mapping):
-            raise self.fail("conventions", "expected a mapping of kinds (users, groups, ...) to descriptions")
-        return Scenario(
-            name=self.name(top["name"], "name"),
-            company=str(top["company"]),
-            description=str(top.get("description", "")),
-            account_id=account_id,
-            region=str(top.get("region", "us-east-1")),
-            conventions={str(k): str(v) for k, v in conventions.items()},
-            policies=tuple(policies),
-            groups=tuple(groups),
-            users=tuple(users),
-            roles=tuple(roles),
-            buckets=tuple(buckets),
-            source=self.source,
-        )
+        return Account(account_name, account_id, tuple(policies), tuple(groups), tuple(users), tuple(roles), tuple(buckets))
+

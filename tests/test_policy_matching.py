@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labkit.policy import Policy, Request, evaluate
+from labkit.policy.patterns import Template, compile_matcher, matches
 
 USER = "arn:aws:iam::123456789012:user/alice"
 
@@ -124,3 +127,42 @@ def test_multiple_resources__any_one_matches():
               "arn:aws:dynamodb:us-east-2:123456789012:table/magazines_table"]
     assert allowed("dynamodb:GetItem", tables[1], Action="dynamodb:*", Resource=tables)
     assert not allowed("dynamodb:GetItem", tables[1] + "2", Action="dynamodb:*", Resource=tables)
+
+
+# --- the wildcard matcher against a plain reference ---------------------------------------
+
+def _glob(pattern: str, text: str) -> bool:
+    """Textbook glob: `*` any run of characters, `?` one character, the rest literal."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def match(i: int, j: int) -> bool:
+        if i == len(pattern):
+            return j == len(text)
+        if pattern[i] == "*":
+            return match(i + 1, j) or (j < len(text) and match(i, j + 1))
+        return j < len(text) and pattern[i] in ("?", text[j]) and match(i + 1, j + 1)
+    return match(0, 0)
+
+
+def _arn_glob(pattern: str, text: str) -> bool:
+    """The ARN rule labkit follows: a lone `*` is any resource; otherwise segment by segment, the
+    sixth segment taking the rest."""
+    if pattern == "*":
+        return True
+    wanted, got = pattern.split(":", 5), text.split(":", 5)
+    return len(wanted) == len(got) and all(_glob(w, g) for w, g in zip(wanted, got))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("ab:*?", max_size=12), st.text("ab:/", max_size=12), st.booleans())
+def test_wildcard_matching__agrees_with_a_textbook_glob(pattern, text, arn):
+    template = Template(pattern, variables=False, wildcards=True)
+    matcher = compile_matcher([template.tokens], arn=arn)
+    assert matches(matcher, text) == (_arn_glob(pattern, text) if arn else _glob(pattern, text))
+
+
+def test_wildcard_matching__stays_fast_on_long_strings():
+    """Many stars against a long near-miss would backtrack for ages in a naive regex."""
+    matcher = compile_matcher([Template("*a*a*a*a*a*a*b", variables=False, wildcards=True).tokens], arn=False)
+    assert not matches(matcher, "a" * 50_000)

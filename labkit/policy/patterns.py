@@ -73,38 +73,50 @@ def _tokenize(text: str, *, variables: bool, wildcards: bool) -> tuple:
 
 
 def glob_regex(tokens: tuple, *, arn: bool) -> str:
-    """A regex (no anchors) for variable-free tokens.
+    """A regex (no anchors; use fullmatch) for variable-free tokens.
 
     With ``arn`` the first five literal colons split ARN segments, and wildcards in those first
     segments stay inside their segment; in the sixth (resource) segment, which may itself hold
     colons and slashes, they match anything. reference_policies_elements_resource.md ("Using
     wildcards in resource ARNs") and the ArnLike row of reference_policies_elements_condition_
     operators.md both say wildcards work within the colon-separated segments.
+
+    Each `*` but the last becomes an atomic lazy group, ``(?>.*?<text up to the next *>)``: the
+    text between stars has a fixed length, so its earliest occurrence is always the right one,
+    and committing to it keeps matching linear however many stars a pattern has (a plain
+    ``.*a.*a.*b`` backtracks polynomially on long strings).
     """
-    parts: list[str] = []
+    pieces: list[list[str]] = [[]]  # text before the first star, then one list per star
+    stars: list[str] = []
     segment = 0 if arn else 5
     for token in tokens:
         kind = token[0]
         if kind == LIT:
             text = token[1]
             if segment < 5 and ":" in text:
-                pieces = text.split(":")
-                for i, piece in enumerate(pieces):
+                for i, piece in enumerate(text.split(":")):
                     if i:
-                        parts.append(":")
+                        pieces[-1].append(":")
                         segment += 1
-                    parts.append(re.escape(piece))
+                    pieces[-1].append(re.escape(piece))
             else:
-                parts.append(re.escape(text))
+                pieces[-1].append(re.escape(text))
         elif kind == VAL:
-            parts.append(re.escape(token[1]))
+            pieces[-1].append(re.escape(token[1]))
         elif kind == STAR:
-            parts.append(".*" if segment >= 5 else "[^:]*")
+            if stars and not pieces[-1]:
+                continue  # "**" is "*"
+            stars.append("." if segment >= 5 else "[^:]")
+            pieces.append([])
         elif kind == QMARK:
-            parts.append("." if segment >= 5 else "[^:]")
+            pieces[-1].append("." if segment >= 5 else "[^:]")
         else:  # pragma: no cover - callers resolve variables first
             raise ValueError("unresolved variable")
-    return "".join(parts)
+    out = ["".join(pieces[0])]
+    for i, star in enumerate(stars):
+        chunk = "".join(pieces[i + 1])
+        out.append(f"(?>{star}*?{chunk})" if i < len(stars) - 1 else f"{star}*{chunk}")
+    return "".join(out)
 
 
 class Template:

