@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from labkit.errors import InvalidInput
+from labkit.errors import InvalidInput, LabStateError
 
 __all__ = ["Clock"]
 
@@ -88,7 +88,7 @@ class Clock:
         if _original_utcnow is None:
             _original_utcnow = utils.utcnow
         if utils.utcnow is not _original_utcnow:
-            raise InvalidInput("Another lab clock is installed; stop its lab first.")
+            raise LabStateError("Another lab clock is installed in this process; stop its lab first.")
 
         def utcnow() -> datetime:
             # moto works with naive datetimes in UTC.

@@ -141,10 +141,28 @@ class Lab:
                 stack.enter_context(self._mock)
             boto3.DEFAULT_SESSION = None
             stack.callback(setattr, boto3, "DEFAULT_SESSION", None)
-            self.directory = Directory([a.account_id for a in self.scenario.all_accounts()], self.sessions)
+            account_ids = [a.account_id for a in self.scenario.all_accounts()]
+            if self.server:
+                from labkit.remote import RemoteDirectory
+
+                self.directory = RemoteDirectory(account_ids, self.sessions, self.server, self.region)
+            else:
+                self.directory = Directory(account_ids, self.sessions)
             spec = self.scenario.organization
-            self.organization = OrganizationView(self.scenario.account_named(spec.management_account).account_id) if spec else None
+            # Read from moto in this process; a lab server's organization is not consulted (yet).
+            in_process = spec is not None and not self.server
+            self.organization = OrganizationView(self.scenario.account_named(spec.management_account).account_id) if in_process else None
             self.gate = LabGate(self.directory, self)
+            # -- trail and clock (labkit/trail.py, labkit/clock.py) --
+            from labkit.clock import Clock
+            from labkit.trail import Trail
+
+            self.clock = Clock()
+            self.clock.install()
+            stack.callback(self.clock.uninstall)
+            self.trail = Trail(clock=self.clock)
+            self.gate.listeners.append(self.trail.record)
+            # -- end trail and clock --
             interceptor.activate(self.gate)
             stack.callback(interceptor.deactivate)
             self._stack = stack
@@ -176,6 +194,8 @@ class Lab:
         if self.server:
             raise LabStateError("This lab's account lives in a lab server (a graded run): it cannot be reset from here.")
         self._mock.reset()
+        self.clock.reset()  # trail and clock: back to real time, an empty trail
+        self.trail.clear()
         self._keys.clear()
         self.sessions.clear()
         self.answers.clear()

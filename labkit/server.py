@@ -10,6 +10,7 @@ rewrite the state that is graded, nor the grader's verdicts.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ class LabServer:
         from labkit.seed import seed
 
         mockaws.install()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         os.environ.setdefault("AWS_DEFAULT_REGION", self.scenario.region)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self._port, verbose=False)
         self._server.start()

@@ -25,7 +25,7 @@ class Target:
 
     action: str
     resource: str
-    context: Mapping[str, str | tuple[str, ...]] = field(default=EMPTY_CONTEXT, hash=False)
+    context: Mapping[str, str | tuple[str, ...]] = field(default_factory=lambda: EMPTY_CONTEXT, hash=False)
     resource_account: str = ""
 
 

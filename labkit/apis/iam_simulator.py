@@ -112,7 +112,7 @@ def _as_aws(result: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
 
 
 def _run(params: dict[str, Any], *, identity: list[Policy], boundaries: list[Policy], caller: str | None,
-         owner: str | None, scps: list[list[Policy]] | None = None) -> list[dict[str, Any]]:
+         scps: list[list[Policy]] | None = None) -> list[dict[str, Any]]:
     resource_policy = None
     if params.get("ResourcePolicy") is not None:
         if caller is not None and _resource_part(caller).startswith("role/"):
@@ -124,7 +124,7 @@ def _run(params: dict[str, Any], *, identity: list[Policy], boundaries: list[Pol
         policies=identity,
         resource_arns=resources,
         resource_policy=resource_policy,
-        resource_owner=params.get("ResourceOwner") or owner,
+        resource_owner=params.get("ResourceOwner"),
         caller_arn=caller,
         context_entries=params.get("ContextEntries") or (),
         permissions_boundaries=boundaries,
@@ -178,7 +178,7 @@ def simulate_custom_policy(call: Any, lab: Any) -> dict[str, Any]:
         boundaries = _boundary_inputs(params)
         scps = _organization_inputs(params.get("OrderedOrganizationPolicyInputList"))
         results = _run(params, identity=identity, boundaries=boundaries, scps=scps,
-                       caller=_caller(params.get("CallerArn")), owner=None)
+                       caller=_caller(params.get("CallerArn")))
         return _page(results, params)
 
 
@@ -197,10 +197,7 @@ def simulate_principal_policy(call: Any, lab: Any) -> dict[str, Any]:
         if not boundaries and principal.boundary is not None:
             boundaries = [principal.boundary.policy]
         caller = _caller(params.get("CallerArn") or principal.arn)
-        # Resources without an account in their ARN belong to the caller's account; a group is not
-        # a caller, so they belong to the lab account.
-        owner = None if caller is not None else f"arn:aws:iam::{lab.account_id}:root"
-        results = _run(params, identity=identity, boundaries=boundaries, caller=caller, owner=owner)
+        results = _run(params, identity=identity, boundaries=boundaries, caller=caller)
         return _page(results, params)
 
 

@@ -19,6 +19,7 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _KEY_AND_DEFAULT = re.compile(r"\s*([^,'\s][^,']*?)\s*(?:,\s*'([^']*)'\s*)?")
 # ${*}, ${?} and ${$} stand for the literal characters: "Special characters" in the same page.
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
+_WILDCARDS = re.compile(r"([*?])")
 _CACHE_LIMIT = 512
 
 
@@ -42,15 +43,13 @@ def _tokenize(text: str, *, variables: bool, wildcards: bool) -> tuple:
             if chunk:
                 tokens.append((LIT, chunk))
             return
-        start = 0
-        for i, char in enumerate(chunk):
-            if char == "*" or char == "?":
-                if i > start:
-                    tokens.append((LIT, chunk[start:i]))
-                tokens.append((STAR,) if char == "*" else (QMARK,))
-                start = i + 1
-        if start < len(chunk):
-            tokens.append((LIT, chunk[start:]))
+        for piece in _WILDCARDS.split(chunk):
+            if piece == "*":
+                tokens.append((STAR,))
+            elif piece == "?":
+                tokens.append((QMARK,))
+            elif piece:
+                tokens.append((LIT, piece))
 
     if not variables or "${" not in text:
         literal(text)

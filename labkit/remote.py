@@ -1,0 +1,141 @@
+"""The directory of principals for a lab whose account lives in a lab server (labkit.server).
+
+Same questions as labkit.identity.Directory, answered through the administrator's API calls
+to the server instead of moto's in-process backends. These calls bypass labkit's hooks: they
+are labkit's own bookkeeping, not calls the learner made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import unquote
+
+from labkit.identity import Caller, admin_credentials, compiled
+from labkit.sessions import SessionStore
+
+__all__ = ["RemoteDirectory"]
+
+
+def _document(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, dict) else unquote(value)
+
+
+class RemoteDirectory:
+    """labkit.identity.Directory's interface, over a lab server's API."""
+
+    def __init__(self, account_ids: Iterable[str], sessions: SessionStore, endpoint: str, region: str) -> None:
+        self.account_ids = tuple(account_ids)
+        self.sessions = sessions
+        self._endpoint = endpoint
+        self._region = region
+        self._admin = {admin_credentials(a)[0]: a for a in self.account_ids}
+        self._clients: dict[str, Any] = {}
+
+    def _iam(self, account_id: str) -> Any:
+        if account_id not in self._clients:
+            import botocore.session
+
+            from labkit import interceptor
+
+            core = botocore.session.Session()
+            core.unregister("before-call", interceptor._before_call)
+            core.unregister("after-call", interceptor._after_call)
+            key, secret = admin_credentials(account_id)
+            self._clients[account_id] = core.create_client(
+                "iam", region_name=self._region, endpoint_url=self._endpoint, aws_access_key_id=key, aws_secret_access_key=secret
+            )
+        return self._clients[account_id]
+
+    def caller(self, access_key: str | None, *, now: datetime) -> Caller | str | None:
+        if not access_key:
+            return None
+        account = self._admin.get(access_key)
+        if account is not None:
+            return Caller("admin", f"arn:aws:iam::{account}:root", account, "root", account)
+        session = self.sessions.get(access_key)
+        if session is not None:
+            if session.expires <= now:
+                return "expired"
+            return Caller(session.kind, session.arn, session.account_id, session.name, session.user_id, session, session.user_name)
+        for account in self.account_ids:
+            iam = self._iam(account)
+            try:
+                name = iam.get_access_key_last_used(AccessKeyId=access_key)["UserName"]
+                keys = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
+            except iam.exceptions.ClientError:
+                continue
+            if any(k["AccessKeyId"] == access_key and k["Status"] == "Active" for k in keys):
+                user = iam.get_user(UserName=name)["User"]
+                return Caller("user", user["Arn"], account, name, user["UserId"], None, name)
+            return None
+        return None
+
+    def role(self, role_arn: str) -> Any | None:
+        parts = role_arn.split(":", 5)
+        if len(parts) != 6 or parts[4] not in self.account_ids or not parts[5].startswith("role/"):
+            return None
+        iam = self._iam(parts[4])
+        try:
+            role = iam.get_role(RoleName=parts[5].rsplit("/", 1)[-1])["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            return None
+        if role["Arn"] != role_arn:
+            return None
+        return SimpleNamespace(
+            name=role["RoleName"], id=role["RoleId"], path=role["Path"], arn=role["Arn"],
+            max_session_duration=role.get("MaxSessionDuration", 3600),
+        )
+
+    def _policies(self, iam: Any, kind: str, name: str) -> list[Any]:
+        key = {"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]
+        policies = []
+        for policy_name in getattr(iam, f"list_{kind}_policies")(**{key: name})["PolicyNames"]:
+            doc = getattr(iam, f"get_{kind}_policy")(**{key: name, "PolicyName": policy_name})["PolicyDocument"]
+            policies.append(compiled(_document(doc), policy_name, kind))
+        for attached in getattr(iam, f"list_attached_{kind}_policies")(**{key: name})["AttachedPolicies"]:
+            policies.append(self._managed(iam, attached["PolicyArn"]))
+        return policies
+
+    @staticmethod
+    def _managed(iam: Any, arn: str) -> Any:
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        return compiled(_document(doc), arn, "aws-managed" if ":aws:policy/" in arn else "user-managed")
+
+    def identity_policies(self, caller: Caller) -> list[Any]:
+        iam = self._iam(caller.account_id)
+        if caller.kind in ("user", "user-session", "federated-user") and caller.user_name:
+            policies = self._policies(iam, "user", caller.user_name)
+            for group in iam.list_groups_for_user(UserName=caller.user_name)["Groups"]:
+                policies += self._policies(iam, "group", group["GroupName"])
+            return policies
+        if caller.kind == "assumed-role" and caller.role_arn:
+            return self._policies(iam, "role", caller.role_arn.rsplit("/", 1)[-1])
+        return []
+
+    def permissions_boundary(self, caller: Caller) -> Any | None:
+        iam = self._iam(caller.account_id)
+        if caller.kind in ("user", "user-session", "federated-user") and caller.user_name:
+            entity = iam.get_user(UserName=caller.user_name)["User"]
+        elif caller.kind == "assumed-role" and caller.role_arn:
+            entity = iam.get_role(RoleName=caller.role_arn.rsplit("/", 1)[-1])["Role"]
+        else:
+            return None
+        arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        return self._managed(iam, arn) if arn else None
+
+    def principal_tags(self, caller: Caller) -> dict[str, str]:
+        iam = self._iam(caller.account_id)
+        tags: list[dict[str, str]] = []
+        if caller.kind in ("user", "user-session", "federated-user") and caller.user_name:
+            tags = iam.list_user_tags(UserName=caller.user_name)["Tags"]
+        elif caller.kind == "assumed-role" and caller.role_arn:
+            tags = iam.list_role_tags(RoleName=caller.role_arn.rsplit("/", 1)[-1])["Tags"]
+        result = {t["Key"]: t["Value"] for t in tags}
+        if caller.session is not None:
+            result.update(caller.session.tags)
+        return result
