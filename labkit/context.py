@@ -39,6 +39,14 @@ def request_context(gate: Any, caller: Any, target: Any, call: Any) -> dict[str,
             context["aws:MultiFactorAuthAge"] = str(max(0, int((now - session.mfa_time).total_seconds())))
         if session.source_identity:
             context["aws:SourceIdentity"] = session.source_identity
+    elif call is not None and call.service == "sts" and call.params.get("TokenCode"):
+        # Long-term keys plus a valid MFA code in the AssumeRole call itself (the trust policy
+        # can require it with aws:MultiFactorAuthPresent).
+        from labkit.apis.sts import mfa_verified
+
+        if mfa_verified(gate.lab, caller, call.params):
+            context["aws:MultiFactorAuthPresent"] = "true"
+            context["aws:MultiFactorAuthAge"] = "0"
     organization = getattr(gate.lab, "organization", None)
     if organization is not None and organization.contains(caller.account_id):
         context["aws:PrincipalOrgID"] = organization.org_id

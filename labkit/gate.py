@@ -9,6 +9,7 @@ Unknown, inactive and expired credentials are refused as AWS refuses them.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ class LabGate:
         return clock.now() if clock is not None else datetime.now(timezone.utc)
 
     def handle(self, call: ApiCall) -> tuple[Any, dict[str, Any]] | None:
+        _route(None)
         found = self.directory.caller(call.access_key, now=self.now())
         if found is None:
             message = "The security token included in the request is invalid."
@@ -104,6 +106,9 @@ class LabGate:
                 targets = authorizations(call, account_id=caller.account_id, region=call.region, caller_arn=caller.arn)
             except Unmapped as err:
                 return self._finish(call, caller, None, "implicitDeny", error_response(call, 403, _denied_code(call), str(err)))
+            refusal = _session_limit(caller, targets)
+            if refusal is not None:
+                return self._finish(call, caller, None, "implicitDeny", error_response(call, 403, "AccessDenied", refusal))
             for target in targets:
                 if target.action in FREE_ACTIONS:
                     continue
@@ -120,10 +125,16 @@ class LabGate:
                 response = error_response(call, err.status, err.code, err.message)
             return self._finish(call, caller, target, "allowed", response)
         call.state["caller"], call.state["target"] = caller, target
+        if target is not None and target.resource_account and target.resource_account != caller.account_id:
+            # Cross-account access AWS allowed: the resource's account serves the call. moto
+            # serves from the account of the signing key, unless MOTO_ACCOUNT_ID says otherwise.
+            if target.resource_account in self.directory.account_ids:
+                _route(target.resource_account)
         return None
 
     def complete(self, call: ApiCall, http: Any, parsed: dict[str, Any]) -> None:
         """After moto served a call: record its outcome."""
+        _route(None)
         if self.listeners and "caller" in call.state:
             self._notify(call, call.state["caller"], call.state.get("target"), "allowed", parsed)
 
@@ -181,6 +192,32 @@ class LabGate:
             session_policy=session.session_policies[0] if session is not None and session.session_policies else None,
             management_account=organization.management_account if organization is not None else None,
         )
+
+
+def _session_limit(caller: Caller, targets: list[Target]) -> str | None:
+    """What GetSessionToken credentials may not do, whatever the policies say.
+
+    id_credentials_temp_request.md: they "cannot call IAM API operations unless MFA information is
+    included with the request", nor "AWS STS API operations except AssumeRole or GetCallerIdentity".
+    """
+    if caller.kind != "user-session" or caller.session is None:
+        return None
+    for target in targets:
+        service = target.action.split(":", 1)[0].lower()
+        if service == "iam" and caller.session.mfa_time is None:
+            return (f"User: {caller.arn} is not authorized to perform: {target.action} on resource: {target.resource}: "
+                    "credentials from GetSessionToken cannot call IAM unless MFA was presented when they were issued")
+        if service == "sts" and target.action.lower() not in ("sts:assumerole", "sts:getcalleridentity"):
+            return (f"User: {caller.arn} is not authorized to perform: {target.action} on resource: {target.resource}: "
+                    "credentials from GetSessionToken can only call AssumeRole and GetCallerIdentity in STS")
+    return None
+
+
+def _route(account_id: str | None) -> None:
+    if account_id is None:
+        os.environ.pop("MOTO_ACCOUNT_ID", None)
+    else:
+        os.environ["MOTO_ACCOUNT_ID"] = account_id
 
 
 def _resource_policy(text: str | None) -> Any:

@@ -98,9 +98,8 @@ class Directory:
         parts = role_arn.split(":", 5)
         if len(parts) != 6 or parts[4] not in self.account_ids or not parts[5].startswith("role/"):
             return None
-        name = parts[5].rsplit("/", 1)[-1]
-        role = _iam(parts[4]).roles.get(name)
-        return role if role is not None and role.arn == role_arn else None
+        # moto keys roles by role id; ARNs are unique (they include the path).
+        return next((r for r in _iam(parts[4]).roles.values() if r.arn == role_arn), None)
 
     def identity_policies(self, caller: Caller) -> list[Any]:
         """Compiled identity-based policies: a user's own and their groups', or a session's role's."""

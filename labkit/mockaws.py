@@ -6,6 +6,9 @@ function it replaces.
 * Permissions boundaries for users: moto has PutRolePermissionsBoundary but neither
   PutUserPermissionsBoundary nor DeleteUserPermissionsBoundary, and drops the boundary passed to
   CreateUser. labkit adds both APIs and keeps the boundary, which GetUser then returns.
+* Bucket policies: moto's S3 applies them itself to object requests, ignoring their Principal
+  element (a Deny for one user blocks everyone). labkit's gate evaluates them as AWS does, so
+  moto's own check is switched off.
 * AWS managed policies, loaded lazily. moto can load all ~1,600 AWS managed policies into every
   IAM backend, which costs over a second each time an account is first touched. labkit keeps them
   available by ARN from the moment the lab starts, but builds a policy object only when something
@@ -202,7 +205,15 @@ def install() -> None:
 
     IAMBackend.get_account_authorization_details = get_account_authorization_details  # type: ignore[method-assign]
     _install_user_boundaries()
+    _install_bucket_policy_passthrough()
     _installed = True
+
+
+def _install_bucket_policy_passthrough() -> None:
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL  # type: ignore[method-assign]
 
 
 def _install_user_boundaries() -> None:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import itertools
-import json
 import secrets
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any, NamedTuple
 
-__all__ = ["Trail", "TrailEvent", "KeyUse", "HIDDEN"]
-
-#: What CloudTrail writes in place of a secret request parameter.
-HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+__all__ = ["Trail", "TrailEvent", "KeyUse", "namespace_of", "is_payload"]
 
 # IAM's key last used data: "When an access key is used more than once in a 15-minute span, only
 # the first use is recorded" (id_credentials_getting-report.md).
@@ -43,7 +39,6 @@ _DATA_OPERATIONS = {
 }
 _S3_DATA_WORDS = ("Object", "Multipart", "UploadPart", "ListParts")
 _READ_VERBS = ("Get", "List", "Describe", "Head", "Lookup", "BatchGet", "Query", "Scan", "Search", "Select")
-_SECRET_NAMES = frozenset({"sessiontoken", "privatekey", "samlassertion", "webidentitytoken", "tokencode"})
 
 
 class KeyUse(NamedTuple):
@@ -170,55 +165,19 @@ class TrailEvent:
                 found.append({"ResourceType": kind, "ResourceName": value})
         return found
 
-    # -- AWS shapes -----------------------------------------------------------------------------
+    # -- AWS shapes (built in labkit.apis.cloudtrail) ----------------------------------------------
 
     def to_cloudtrail(self) -> dict[str, Any]:
         """The event as CloudTrail writes it (the ``CloudTrailEvent`` JSON, as a dict)."""
-        record = self.record
-        event: dict[str, Any] = {
-            "eventVersion": "1.09",
-            "userIdentity": _user_identity(record.caller, self.access_key_id),
-            "eventTime": self.time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": self.event_source,
-            "eventName": self.event_name,
-            "awsRegion": self.region,
-            "sourceIPAddress": self.source_ip,
-            "userAgent": getattr(record.call, "user_agent", None) or _user_agent(),
-        }
-        if record.error_code:
-            event["errorCode"] = record.error_code
-            event["errorMessage"] = record.error_message or ""
-        event["requestParameters"] = request_parameters(record.call.service, record.call.params)
-        event["responseElements"] = None
-        event["requestID"] = self.request_id
-        event["eventID"] = self.event_id
-        event["readOnly"] = self.read_only
-        if self.resources:
-            account = record.caller.account_id if record.caller is not None else None
-            event["resources"] = [{"accountId": account, "type": r["ResourceType"], "ARN": r["ResourceName"]}
-                                  for r in self.resources]
-        event["eventType"] = "AwsApiCall"
-        event["managementEvent"] = self.management
-        event["recipientAccountId"] = record.caller.account_id if record.caller is not None else None
-        event["eventCategory"] = "Management" if self.management else "Data"
-        return event
+        from labkit.apis.cloudtrail import cloudtrail_event
+
+        return cloudtrail_event(self)
 
     def to_lookup(self) -> dict[str, Any]:
         """The event as ``cloudtrail.lookup_events`` returns it."""
-        shape: dict[str, Any] = {
-            "EventId": self.event_id,
-            "EventName": self.event_name,
-            "ReadOnly": "true" if self.read_only else "false",
-        }
-        if self.access_key_id:
-            shape["AccessKeyId"] = self.access_key_id
-        shape["EventTime"] = self.time
-        shape["EventSource"] = self.event_source
-        if self.username:
-            shape["Username"] = self.username
-        shape["Resources"] = self.resources
-        shape["CloudTrailEvent"] = json.dumps(self.to_cloudtrail())
-        return shape
+        from labkit.apis.cloudtrail import lookup_event
+
+        return lookup_event(self)
 
     def __repr__(self) -> str:
         outcome = self.error_code or "OK"
@@ -241,6 +200,8 @@ class Trail:
         self._seq = itertools.count(1)
         self._salt = secrets.randbits(128)
         self._key_use: dict[str, KeyUse] = {}
+        self._moto_use: dict[str, tuple[Any, Any]] = {}  # key id -> (moto's AccessKey, the last used kept there)
+        self._roles: dict[str, Any] = {}  # role ARN -> moto's role
         self.started = self.now()
 
     def now(self) -> datetime:
@@ -249,16 +210,26 @@ class Trail:
 
     def record(self, record: Any) -> None:
         """Keep one call (a gate listener)."""
+        params = record.call.params
+        for value in params.values():
+            if is_payload(value):  # memory stays bounded: a payload (an S3 object's body) is not kept
+                kept = {k: v for k, v in params.items() if not is_payload(v)}
+                record = dataclasses.replace(record, call=dataclasses.replace(record.call, params=kept))
+                break
         event = TrailEvent(next(self._seq), record, self._salt)
         self._events.append(event)
         caller = record.caller
         if caller is not None and caller.kind in ("user", "admin"):
             self._note_key_use(event, caller)
+        elif caller is not None and caller.kind == "assumed-role":
+            self._note_role_use(event, caller)
 
     def clear(self) -> None:
         """Forget every call and key use (``lab.reset()`` does this)."""
         self._events.clear()
         self._key_use.clear()
+        self._moto_use.clear()
+        self._roles.clear()
         self.started = self.now()
 
     def __len__(self) -> int:
@@ -306,14 +277,31 @@ class Trail:
         key_id = event.access_key_id
         if not key_id:
             return
-        previous = self._key_use.get(key_id)
-        if previous is not None and event.time - previous.time < _KEY_USE_SPAN:
-            return
-        service = event.service
-        use = KeyUse(event.time, service, "N/A" if service in _NO_REGION else event.region)
-        self._key_use[key_id] = use
+        use = self._key_use.get(key_id)
+        if use is None or event.time - use.time >= _KEY_USE_SPAN:
+            service = event.service
+            use = KeyUse(event.time, service, "N/A" if service in _NO_REGION else event.region)
+            self._key_use[key_id] = use
+            if caller.kind == "user":
+                self._moto_use[key_id] = (_moto_key(caller, key_id), _moto_last_used(use))
         if caller.kind == "user":
-            _set_moto_last_used(caller, key_id, use)
+            # moto writes its own last used data on the calls it serves: put IAM's back.
+            key, last_used = self._moto_use.get(key_id, (None, None))
+            if key is not None and key.last_used is not last_used:
+                key.last_used = last_used
+
+    def _note_role_use(self, event: TrailEvent, caller: Any) -> None:
+        # IAM's RoleLastUsed (iam.get_role): when and where a session of the role last made a request.
+        role_arn = getattr(caller, "role_arn", None)
+        role = self._roles.get(role_arn) if role_arn else None
+        if role is None and role_arn:
+            from moto.iam.models import iam_backends
+
+            roles = iam_backends[caller.account_id]["aws"].roles.values()
+            role = self._roles[role_arn] = next((r for r in roles if r.arn == role_arn), None)
+        if role is not None:
+            role.last_used = event.time.astimezone(timezone.utc).replace(tzinfo=None)
+            role.last_used_region = event.region
 
     # -- display ----------------------------------------------------------------------------------
 
@@ -352,88 +340,21 @@ def _read_only(action: str, operation: str) -> bool:
     return operation.startswith(_READ_VERBS)
 
 
-def _camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def _secret(name: str) -> bool:
-    lowered = name.lower()
-    return "password" in lowered or "secret" in lowered or lowered in _SECRET_NAMES
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, dict):
-        return {_camel(str(k)): HIDDEN if _secret(str(k)) else _jsonable(v) for k, v in value.items() if not _opaque(v)}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value if not _opaque(v)]
-    if isinstance(value, datetime):
-        stamp = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
-
-
-def _opaque(value: Any) -> bool:
+def is_payload(value: Any) -> bool:
     """Payloads CloudTrail does not record: bytes and streams (an S3 object's body)."""
     return isinstance(value, (bytes, bytearray, memoryview)) or hasattr(value, "read")
 
 
-def request_parameters(service: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    """CloudTrail's requestParameters for a call: camelCase names, secrets hidden, payloads left out."""
-    if not params:
-        return None
-    shaped = _jsonable(params)
-    if service == "s3" and "bucket" in shaped:
-        shaped["bucketName"] = shaped.pop("bucket")
-    return shaped
-
-
-def _user_identity(caller: Any, access_key: str | None) -> dict[str, Any]:
-    if caller is None:
-        return {"type": "Unknown", "accessKeyId": access_key}
-    base = {"principalId": caller.user_id, "arn": caller.arn, "accountId": caller.account_id, "accessKeyId": access_key}
-    session = getattr(caller, "session", None)
-    if caller.kind == "admin":
-        return {"type": "Root", **base}
-    if caller.kind in ("user", "user-session"):
-        identity = {"type": "IAMUser", **base, "userName": getattr(caller, "user_name", None) or caller.name}
-    elif caller.kind == "assumed-role":
-        role_arn = getattr(caller, "role_arn", None) or ""
-        issuer = {"type": "Role", "principalId": caller.user_id.split(":", 1)[0], "arn": role_arn,
-                  "accountId": caller.account_id, "userName": role_arn.rsplit("/", 1)[-1]}
-        identity = {"type": "AssumedRole", **base, "sessionContext": {"sessionIssuer": issuer}}
-    elif caller.kind == "federated-user":
-        identity = {"type": "FederatedUser", **base, "sessionContext": {"sessionIssuer": {
-            "type": "IAMUser", "accountId": caller.account_id, "userName": getattr(caller, "user_name", None)}}}
-    else:
-        identity = {"type": "Unknown", **base}
-    if session is not None:
-        context = identity.setdefault("sessionContext", {})
-        context["attributes"] = {"mfaAuthenticated": "true" if getattr(session, "mfa_time", None) else "false"}
-        if getattr(session, "source_identity", None):
-            context["sourceIdentity"] = session.source_identity
-    return identity
-
-
-@lru_cache(maxsize=1)
-def _user_agent() -> str:
-    import platform
-
-    import boto3
-    import botocore
-
-    return (f"Boto3/{boto3.__version__} md/Botocore#{botocore.__version__} ua/2.0 "
-            f"os/{platform.system().lower()} lang/python#{platform.python_version()}")
-
-
-def _set_moto_last_used(caller: Any, key_id: str, use: KeyUse) -> None:
-    """Hand IAM's key last used data to moto, which answers GetAccessKeyLastUsed from it."""
-    from moto.iam.models import AccessKeyLastUsed, iam_backends
+def _moto_key(caller: Any, key_id: str) -> Any | None:
+    from moto.iam.models import iam_backends
 
     user = iam_backends[caller.account_id]["aws"].users.get(getattr(caller, "user_name", None) or caller.name)
-    for key in getattr(user, "access_keys", ()):
-        if key.access_key_id == key_id:
-            # moto keeps naive UTC datetimes.
-            stamp = use.time.astimezone(timezone.utc).replace(tzinfo=None)
-            key.last_used = AccessKeyLastUsed(timestamp=stamp, service=use.service, region=use.region)
+    return next((k for k in getattr(user, "access_keys", ()) if k.access_key_id == key_id), None)
+
+
+def _moto_last_used(use: KeyUse) -> Any:
+    """IAM's key last used data in moto's shape (naive UTC), which GetAccessKeyLastUsed answers from."""
+    from moto.iam.models import AccessKeyLastUsed
+
+    stamp = use.time.astimezone(timezone.utc).replace(tzinfo=None)
+    return AccessKeyLastUsed(timestamp=stamp, service=use.service, region=use.region)

@@ -221,6 +221,14 @@ def test_simulate_principal_policy__a_boundary_given_as_input_replaces_the_roles
     assert [r["EvalDecision"] for r in response["EvaluationResults"]] == ["allowed", "implicitDeny"]
 
 
+def test_simulate_principal_policy__a_resource_policy_cannot_be_simulated_for_a_role(lab):
+    bucket = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                                "Resource": "arn:aws:s3:::acme-app-data/*"}})
+    code, message, _ = error_of(lab.client("iam").simulate_principal_policy, PolicySourceArn=arn("role", "app-server-role"),
+                                ActionNames=["s3:GetObject"], ResourceArns=[APP_OBJECT], ResourcePolicy=bucket)
+    assert (code, message) == ("InvalidInput", "Simulation of resource-based policies isn't supported for IAM roles.")
+
+
 def test_simulate_principal_policy__explicit_deny_points_at_the_deny_statement(lab):
     iam = lab.client("iam")
     deny = {"Sid": "NoFinance", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::acme-finance/*"}
@@ -289,7 +297,8 @@ def test_simulate_principal_policy__frank_without_the_permission_is_AccessDenied
     frank = lab.session_as("frank").client("iam")
     code, message, status = error_of(frank.simulate_principal_policy, PolicySourceArn=ALICE, ActionNames=["s3:GetObject"])
     assert (code, status) == ("AccessDenied", 403)
-    assert message.startswith(f"User: arn:aws:iam::{ACCOUNT}:user/frank is not authorized to perform: iam:SimulatePrincipalPolicy")
+    assert message == (f"User: arn:aws:iam::{ACCOUNT}:user/frank is not authorized to perform: iam:SimulatePrincipalPolicy on "
+                       f"resource: {ALICE} because no identity-based policy allows the iam:SimulatePrincipalPolicy action")
 
 
 def test_simulate_custom_policy__frank_without_the_permission_is_AccessDenied(lab):
@@ -304,7 +313,8 @@ def test_simulate_principal_policy__dave_the_auditor_may_simulate(lab):
     dave = lab.session_as("dave").client("iam")
     result = only(dave.simulate_principal_policy(PolicySourceArn=ALICE, ActionNames=["s3:PutObject"], ResourceArns=[APP_OBJECT]))
     assert result["EvalDecision"] == "allowed"
-    assert dave.get_context_keys_for_principal_policy(PolicySourceArn=ALICE)["ContextKeyNames"] == []
+    # IAMUserChangePassword, from alice's group, names arn:aws:iam::*:user/${aws:username}.
+    assert dave.get_context_keys_for_principal_policy(PolicySourceArn=ALICE)["ContextKeyNames"] == ["aws:username"]
 
 
 # -- GetContextKeysFor*Policy --------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labkit.errors import AwsError, InvalidInput, LabkitError, MalformedPolicyDocument
 from labkit.policy import Policy, Request, evaluate, simulate
 from labkit.policy.conditions import OPERATORS
 
-FUZZ = settings(max_examples=200, deadline=None)
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ELEMENTS = ["Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
             "Resource", "NotResource", "Condition", "AWS", "Service", "Federated", "CanonicalUser"]
 
@@ -21,7 +21,7 @@ odd_text = st.text(st.characters(codec=None, categories=None), max_size=30) | st
      "arn:aws:iam::123456789012:root", "2012-10-17", "2008-10-17", "\ud800", "İ", "ß", "\x00", "1e999", "-0", "::1/0"])
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | odd_text
 json_values = st.recursive(scalars, lambda children: st.lists(children, max_size=4)
-                           | st.dictionaries(st.sampled_from(ELEMENTS) | odd_text, children, max_size=4), max_leaves=20)
+                           | st.dictionaries(st.sampled_from(ELEMENTS) | odd_text, children, max_size=4), max_leaves=12)
 
 
 def refused_as_aws_would(error: LabkitError) -> None:

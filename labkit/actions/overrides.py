@@ -95,7 +95,6 @@ ACTIONS: dict[str, dict[str, str | tuple[str, ...]]] = {
     "lambda": {
         "Invoke": "InvokeFunction",
         "InvokeWithResponseStream": "InvokeFunction",
-        "InvokeAsync": "InvokeFunction",
         "GetLayerVersionByArn": "GetLayerVersion",
     },
     "sqs": {

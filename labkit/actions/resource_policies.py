@@ -92,8 +92,8 @@ def _lambda(resource: str, account: str, region: str, full: str) -> str | None:
     if awslambda is None or not resource.startswith("function:"):
         return None
     name, _, qualifier = resource[len("function:"):].partition(":")
-    document = awslambda.get_policy(name, qualifier or None)
-    return document if json.loads(document).get("Statement") else None
+    policy = json.loads(awslambda.get_policy(name, qualifier or None)).get("Policy")  # raises if none
+    return policy if isinstance(policy, str) and policy else None
 
 
 _READERS = {"sqs": _sqs, "sns": _sns, "kms": _kms, "lambda": _lambda}

@@ -53,9 +53,9 @@ def _context(req: Request, action: str) -> dict[str, Any]:
     the ones each action supports). SDK calls are signed with SigV4 in the Authorization header."""
     params = req.params
     context: dict[str, Any] = {"s3:authType": "REST-HEADER", "s3:signatureversion": "AWS4-HMAC-SHA256"}
-    for param, key in _HEADERS.items():
-        value = params.get(param)
-        if isinstance(value, str):
+    for param, value in params.items():
+        key = _HEADERS.get(param)
+        if key is not None and isinstance(value, str):
             context[key] = value
     retain = params.get("ObjectLockRetainUntilDate")
     if retain is not None:

@@ -20,8 +20,10 @@ __all__ = [
     "iam_path",
     "instance_profile_roles",
     "kms_key_id",
-    "organization_id",
+    "organization",
+    "organizations_policy_type",
     "dynamodb_key_schema",
+    "kms_key_of_ciphertext",
 ]
 
 T = TypeVar("T")
@@ -121,18 +123,6 @@ def kms_key_id(alias: str, account: str, region: str) -> str | None:
     return next((key.id for key in kms.keys.values() if alias in key.aliases), None)
 
 
-def organization_id(account: str) -> str | None:
-    """The id (``o-...``) of the organization ``account`` manages or belongs to."""
-    from moto.organizations.models import organizations_backends
-
-    master = organizations_backends.master_accounts.get(account)
-    for candidate in (account, master[0] if master else None):
-        orgs = backend(organizations_backends, candidate, "aws") if candidate else None
-        if orgs is not None and orgs.org is not None:
-            return str(orgs.org.id)
-    return None
-
-
 def dynamodb_key_schema(table: str, account: str, region: str) -> tuple[str, str | None] | None:
     """The partition and sort key attribute names of DynamoDB table ``table``."""
     from moto.dynamodb.models import dynamodb_backends
@@ -140,3 +130,33 @@ def dynamodb_key_schema(table: str, account: str, region: str) -> tuple[str, str
     dynamodb = backend(dynamodb_backends, account, region)
     found = dynamodb.tables.get(table) if dynamodb is not None else None
     return (found.hash_key_attr, found.range_key_attr) if found is not None else None
+
+
+def kms_key_of_ciphertext(blob: object) -> str | None:
+    """The id of the key a moto ciphertext was made with (moto's blobs start with the key id)."""
+    if not isinstance(blob, (bytes, bytearray)) or len(blob) < 36:
+        return None
+    head = bytes(blob[:36]).decode("ascii", "replace")
+    return head if head.count("-") == 4 else None
+
+
+def organization(account: str) -> tuple[str, str] | None:
+    """(organization id, management account) of the organization ``account`` belongs to."""
+    from moto.organizations.models import organizations_backends
+
+    master = organizations_backends.master_accounts.get(account)
+    for candidate in (account, master[0] if master else None):
+        orgs = backend(organizations_backends, candidate, "aws") if candidate else None
+        if orgs is not None and orgs.org is not None:
+            return str(orgs.org.id), str(orgs.org.master_account_id)
+    return None
+
+
+def organizations_policy_type(policy_id: str, account: str) -> str | None:
+    """The type (``SERVICE_CONTROL_POLICY``...) of organization policy ``p-...``."""
+    from moto.organizations.models import organizations_backends
+
+    found = organization(account)
+    orgs = backend(organizations_backends, found[1], "aws") if found else None
+    policy = next((p for p in orgs.policies if p.id == policy_id), None) if orgs is not None else None
+    return str(policy.type) if policy is not None else None

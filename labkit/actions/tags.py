@@ -170,8 +170,7 @@ def _logs(resource: str, account: str, region: str, _: str) -> dict[str, str] | 
     if logs is None or not resource.startswith("log-group:"):
         return None
     name = resource[len("log-group:"):].split(":log-stream:")[0].removesuffix(":*")
-    group = logs.groups.get(name)
-    return dict(group.tags or {}) if group is not None else None
+    return logs.list_tags_log_group(name)
 
 
 _READERS = {

@@ -38,10 +38,7 @@ def _aws_errors() -> Iterator[None]:
 
 
 def _compile_inputs(documents: Sequence[str] | None, label: str, policy_type: str) -> list[Policy]:
-    policies = []
-    for number, text in enumerate(documents or (), 1):
-        policies.append(_compile(text, f"{label}.{number}", policy_type))
-    return policies
+    return [_compile(text, f"{label}.{number}", policy_type) for number, text in enumerate(documents or (), 1)]
 
 
 def _compile(text: str, policy_id: str, policy_type: str) -> Policy:
@@ -165,8 +162,10 @@ def _offset(marker: str) -> int:
     return int(number)
 
 
-def _principal(lab: Any, params: dict[str, Any]) -> Principal:
-    return exclude(principal_policies(lab, params["PolicySourceArn"]), params.get("PolicyExclusionList") or ())
+def _principal(call: Any, lab: Any) -> Principal:
+    """PolicySourceArn's policies, read in the caller's account (a principal elsewhere is InvalidInput)."""
+    account = getattr(call.state.get("caller"), "account_id", None)
+    return principal_policies(lab, call.params["PolicySourceArn"], account_id=account)
 
 
 @api("iam", "SimulateCustomPolicy")
@@ -190,7 +189,7 @@ def simulate_principal_policy(call: Any, lab: Any) -> dict[str, Any]:
     """
     params = call.params
     with _aws_errors():
-        principal = _principal(lab, params)
+        principal = exclude(_principal(call, lab), params.get("PolicyExclusionList") or ())
         identity = [source.policy for source in principal.policies]
         identity += _compile_inputs(params.get("PolicyInputList"), "PolicyInputList", "user")
         boundaries = _boundary_inputs(params)
@@ -214,7 +213,7 @@ def get_context_keys_for_principal_policy(call: Any, lab: Any) -> dict[str, Any]
     """The keys read by the principal's policies (including its permissions boundary) and PolicyInputList."""
     params = call.params
     with _aws_errors():
-        principal = principal_policies(lab, params["PolicySourceArn"])
+        principal = _principal(call, lab)
         policies = [source.policy for source in principal.policies]
         if principal.boundary is not None:
             policies.append(principal.boundary.policy)

@@ -24,25 +24,28 @@ TRACKED_SERVICES = ("ec2", "iam", "lambda", "s3")
 _UNTRACKED = frozenset({"iam:passrole"})
 _S3_DATA_LISTS = frozenset({"listbucket", "listbucketversions", "listbucketmultipartuploads"})
 
-_COLUMNS = ("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-            "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-            "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-            "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-            "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
-            "cert_2_active,cert_2_last_rotated")
+_KEY_COLUMNS = ("active", "last_rotated", "last_used_date", "last_used_region", "last_used_service")
+_COLUMNS = ",".join(["user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+                     "password_next_rotation,mfa_active", *(f"access_key_{n}_{c}" for n in (1, 2) for c in _KEY_COLUMNS),
+                     "cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"])
 _PASSWORD_CHANGES = frozenset({"CreateLoginProfile", "UpdateLoginProfile", "ChangePassword"})
-_ENTITY_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):(?P<kind>user|group|role|policy)(?P<path>/(?:[^/]+/)*)(?P<name>[^/]+)")
+_ENTITY_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}|aws):(?P<kind>user|group|role|policy)(?P<path>/(?:[^/]+/)*)(?P<name>[^/]+)")
 
 
-def _iam(lab: Any) -> Any:
+def _iam(account_id: str) -> Any:
     from moto.iam.models import iam_backends
 
-    return iam_backends[lab.account_id]["aws"]
+    return iam_backends[account_id]["aws"]
 
 
-def _state(lab: Any) -> dict[str, Any]:
-    """labkit's IAM usage state for the lab account; lives on moto's backend, so a reset clears it."""
-    return _iam(lab).__dict__.setdefault("labkit_usage", {"report": None, "jobs": {}})
+def _account(call: Any, lab: Any) -> str:
+    """The account the caller is in: IAM answers with that account's data."""
+    return getattr(call.state.get("caller"), "account_id", None) or lab.account_id
+
+
+def _state(account_id: str) -> dict[str, Any]:
+    """labkit's IAM usage state for an account; lives on moto's backend, so a reset clears it."""
+    return _iam(account_id).__dict__.setdefault("labkit_usage", {"report": None, "jobs": {}})
 
 
 def _now(lab: Any) -> datetime:
@@ -65,11 +68,9 @@ def _key_columns(key: Any) -> list[str]:
     if key is None:
         return ["false", "N/A", "N/A", "N/A", "N/A"]
     active = key.status == "Active"
-    last = key.last_used
-    if last is None:
-        used = ["N/A", "N/A", "N/A"]
-    else:
-        used = [_iso(getattr(last, "timestamp", last)), getattr(last, "region", "N/A"), getattr(last, "service", "N/A")]
+    last = key.last_used  # moto's AccessKeyLastUsed (a datetime, if someone set one by hand)
+    used = (["N/A"] * 3 if last is None else
+            [_iso(getattr(last, "timestamp", last)), getattr(last, "region", "N/A"), getattr(last, "service", "N/A")])
     return ["true" if active else "false", _iso(key.create_date) if active else "N/A", *used]
 
 
@@ -84,22 +85,17 @@ def _password_changes(lab: Any) -> dict[str, datetime]:
     return changed
 
 
-def _admin_key(account_id: str) -> str | None:
-    from labkit import identity
+def credential_report(lab: Any, account_id: str | None = None) -> str:
+    """The credential report's CSV for a lab account (the lab's, by default) as it is now, in lab time."""
+    from labkit.identity import admin_credentials
 
-    if hasattr(identity, "admin_credentials"):
-        return identity.admin_credentials(account_id)[0]
-    return getattr(identity, "ADMIN_ACCESS_KEY", None)
-
-
-def credential_report(lab: Any) -> str:
-    """The credential report's CSV for the lab account as it is now (lab time)."""
-    iam, trail = _iam(lab), getattr(lab, "trail", None)
+    account_id = account_id or lab.account_id
+    iam, trail = _iam(account_id), getattr(lab, "trail", None)
     started = trail.started if trail is not None else _now(lab)
-    admin_use = trail.key_use(_admin_key(lab.account_id) or "") if trail is not None else None
+    admin_use = trail.key_use(admin_credentials(account_id)[0]) if trail is not None else None
     root_key = ["true", _iso(started)] + (
         [_iso(admin_use.time), admin_use.region, admin_use.service] if admin_use else ["N/A", "N/A", "N/A"])
-    rows = [["<root_account>", f"arn:aws:iam::{lab.account_id}:root", _iso(started), "not_supported", "no_information",
+    rows = [["<root_account>", f"arn:aws:iam::{account_id}:root", _iso(started), "not_supported", "no_information",
              "not_supported", "not_supported", "false", *root_key, *_key_columns(None), "false", "N/A", "false", "N/A"]]
     policy = getattr(iam, "account_password_policy", None)
     max_age = getattr(policy, "max_password_age", None) or 0
@@ -124,17 +120,18 @@ def credential_report(lab: Any) -> str:
 
 @api("iam", "GenerateCredentialReport")
 def generate_credential_report(call: Any, lab: Any) -> dict[str, Any]:
-    state, now = _state(lab), _now(lab)
+    account = _account(call, lab)
+    state, now = _state(account), _now(lab)
     report = state["report"]
     if report is not None and now - report[0] < REPORT_REUSE:
         return {"State": "COMPLETE"}
-    state["report"] = (now, credential_report(lab))
+    state["report"] = (now, credential_report(lab, account))
     return {"State": "STARTED", "Description": "No report exists. Starting a new report generation task"}
 
 
 @api("iam", "GetCredentialReport")
 def get_credential_report(call: Any, lab: Any) -> dict[str, Any]:
-    report = _state(lab)["report"]
+    report = _state(_account(call, lab))["report"]
     if report is None:
         raise ApiError("ReportNotPresent", "Credential report not present", status=410)
     return {"Content": report[1].encode("utf-8"), "ReportFormat": "text/csv", "GeneratedTime": report[0]}
@@ -154,7 +151,8 @@ def _policy(text: str) -> Any:
         return None
 
 
-def _text(document: Any) -> str:
+def _default_document(policy: Any) -> str:
+    document = next(v for v in policy.versions if v.is_default).document
     return document if isinstance(document, str) else json.dumps(document)
 
 
@@ -165,26 +163,32 @@ def _allows(statements: list[Any], action: str) -> bool:
 
 @lru_cache(maxsize=256)
 def _services_of(statement_key: str) -> frozenset[str]:
-    """The service prefixes an Allow statement (as ``(element, patterns)`` JSON) grants some action of."""
-    from labkit.policy.catalog import action_names, service_exists, service_prefixes, wildcard_regex
+    """The service prefixes an Allow statement (as ``[element, patterns]`` JSON) grants some action of."""
+    from labkit.policy.catalog import action_names, service_prefixes, wildcard_regex
 
     element, patterns = json.loads(statement_key)
-    if element == "Action" and "*" in patterns:
-        return frozenset(service_prefixes())
-    literal = {p.split(":", 1)[0].lower() for p in patterns if ":" in p and not any(c in p.split(":", 1)[0] for c in "*?")}
-    if element == "Action" and len(literal) == len(patterns):
-        return frozenset(p for p in service_prefixes() if p.lower() in literal and service_exists(p))
-    found = set()
-    for prefix in service_prefixes():
-        if element == "Action":
-            rules = [wildcard_regex(p) for p in patterns if ":" in p and wildcard_regex(p.split(":", 1)[0]).fullmatch(prefix)]
-            if any(rx.fullmatch(f"{prefix}:{name}") for rx in rules for name in action_names(prefix)):
-                found.add(prefix)
-        else:  # NotAction: every service with an action the statement does not exclude
-            rules = [wildcard_regex(p) for p in patterns if ":" in p and wildcard_regex(p.split(":", 1)[0]).fullmatch(prefix)]
-            if not rules or any(not any(rx.fullmatch(f"{prefix}:{name}") for rx in rules) for name in action_names(prefix)):
-                found.add(prefix)
-    return frozenset(found)
+    prefixes = service_prefixes()
+    by_lower = {p.lower(): p for p in prefixes}
+    rules: dict[str, list[str]] = {}  # service -> action name patterns
+    for pattern in patterns:
+        service, _, name = ("*:*" if pattern == "*" else pattern).partition(":")
+        if any(c in service for c in "*?"):
+            targets = [p for p in prefixes if wildcard_regex(service).fullmatch(p)]
+        else:
+            targets = [by_lower[service.lower()]] if service.lower() in by_lower else []
+        for target in targets:
+            rules.setdefault(target, []).append(name)
+    if element == "Action":
+        return frozenset(rules)  # a pattern naming a service grants it
+    # NotAction: every service with an action the statement does not exclude.
+    def excludes_all(service: str) -> bool:
+        names = rules[service]
+        if "*" in names:
+            return True
+        regexes = [wildcard_regex(n) for n in names]
+        return all(any(rx.fullmatch(a) for rx in regexes) for a in action_names(service))
+
+    return frozenset(p for p in prefixes if p not in rules or not excludes_all(p))
 
 
 def allowed_services(policies: list[Any]) -> tuple[set[str], list[Any]]:
@@ -211,10 +215,9 @@ def _tracked_actions(service: str, statements: list[Any]) -> list[str]:
         full = f"{service}:{name}".lower()
         if full in _UNTRACKED or not _allows(statements, full):
             continue
-        if service == "s3":
-            info = action_info(full)
-            if name.lower() in _S3_DATA_LISTS or any(r.name == "object" for r in info.resource_types):
-                continue  # S3 data events are not tracked
+        if service == "s3" and (name.lower() in _S3_DATA_LISTS or
+                                any(r.name == "object" for r in action_info(full).resource_types)):
+            continue  # S3 data events are not tracked
         names.append(name)
     return sorted(names)
 
@@ -226,33 +229,31 @@ def _tracked_actions(service: str, statements: list[Any]) -> list[str]:
 class _Subject:
     """What a report is about: its policies and the users or roles whose attempts count."""
 
-    kind: str
     policies: list[Any]
     entities: dict[str, Any]  # ARN -> moto user or role
     via_policies: bool  # count only attempts these policies allow (groups and policies)
 
 
 def _documents(owner: Any) -> list[str]:
-    texts = list(owner.policies.values())
-    texts += [_text(next(v for v in p.versions if v.is_default).document) for p in owner.managed_policies.values()]
-    return texts
+    return list(owner.policies.values()) + [_default_document(p) for p in owner.managed_policies.values()]
 
 
-def _subject(lab: Any, arn: Any) -> _Subject:
+def _subject(account_id: str, arn: Any) -> _Subject:
     match = _ENTITY_ARN.fullmatch(arn) if isinstance(arn, str) else None
-    if match is None or match["account"] != lab.account_id:
+    if match is None or match["account"] not in (account_id, "aws" if match["kind"] == "policy" else None):
         raise ApiError("InvalidInput", f"ARN {arn} is not valid: name an IAM user, group, role or policy of this account.")
-    iam, kind, name = _iam(lab), match["kind"], match["name"]
+    iam, kind, name = _iam(account_id), match["kind"], match["name"]
     if kind == "policy":
         policy = iam.managed_policies.get(arn)
         if policy is None:
             raise ApiError("NoSuchEntity", f"Policy {arn} was not found.", status=404)
-        texts = [_text(next(v for v in policy.versions if v.is_default).document)]
+        texts = [_default_document(policy)]
         entities = {u.arn: u for u in iam.users.values() if arn in u.managed_policies}
         entities |= {u.arn: u for g in iam.groups.values() if arn in g.managed_policies for u in g.users}
         entities |= {r.arn: r for r in iam.roles.values() if arn in r.managed_policies}
-        return _Subject(kind, _compiled(texts), entities, True)
-    owner = {"user": iam.users, "group": iam.groups, "role": iam.roles}[kind].get(name)
+        return _Subject(_compiled(texts), entities, True)
+    owners = {"user": iam.users, "group": iam.groups, "role": iam.roles}[kind]  # moto keys roles by id
+    owner = next((o for o in owners.values() if o.name == name), None)
     if owner is None or owner.arn != arn:
         raise ApiError("NoSuchEntity", f"The {kind} with name {name} cannot be found.", status=404)
     texts = _documents(owner)
@@ -260,11 +261,11 @@ def _subject(lab: Any, arn: Any) -> _Subject:
         for group in iam.get_groups_for_user(name):
             texts += _documents(group)
     entities = {u.arn: u for u in owner.users} if kind == "group" else {owner.arn: owner}
-    return _Subject(kind, _compiled(texts), entities, kind == "group")
+    return _Subject(_compiled(texts), entities, kind == "group")
 
 
 def _compiled(texts: list[str]) -> list[Any]:
-    return [p for p in (_policy(t) for t in texts) if p is not None]
+    return [p for p in map(_policy, texts) if p is not None]
 
 
 def _entity_of(event: Any) -> str | None:
@@ -292,16 +293,17 @@ class _Last:
             self.time, self.entity, self.region = event.time, entity, event.region
 
 
-def service_last_accessed(lab: Any, arn: str, granularity: str = "SERVICE_LEVEL") -> tuple[list[dict[str, Any]], dict]:
+def service_last_accessed(lab: Any, arn: str, granularity: str = "SERVICE_LEVEL", *,
+                          account_id: str | None = None) -> tuple[list[dict[str, Any]], dict]:
     """ServicesLastAccessed for an IAM user, group, role or managed policy ARN, from the trail.
 
-    Counts every authenticated attempt, allowed or denied, in the last 400 days (the API
-    reference: "includes all attempts to access an AWS API, not just the successful ones").
-    Also returns, per service, each entity's last attempt (for ...WithEntities).
+    Counts every authenticated attempt, allowed or denied, of the last 400 days: the data "includes
+    all attempts to access an AWS API, not just the successful ones" (API reference). Also returns
+    each entity's last attempt per service, for ...WithEntities.
     """
     from labkit.policy.catalog import service_name
 
-    subject = _subject(lab, arn)
+    subject = _subject(account_id or lab.account_id, arn)
     services, statements = allowed_services(subject.policies)
     lower = {s.lower(): s for s in services}
     per_service: dict[str, _Last] = {}
@@ -328,8 +330,6 @@ def service_last_accessed(lab: Any, arn: str, granularity: str = "SERVICE_LEVEL"
         if last is not None:
             item.update(LastAuthenticated=last.time, LastAuthenticatedEntity=last.entity,
                         LastAuthenticatedRegion=last.region, TotalAuthenticatedEntities=len(last.entities))
-        else:
-            item["TotalAuthenticatedEntities"] = 0
         if granularity == "ACTION_LEVEL" and service in TRACKED_SERVICES:
             tracked = []
             for name in _tracked_actions(service, statements):
@@ -344,7 +344,7 @@ def service_last_accessed(lab: Any, arn: str, granularity: str = "SERVICE_LEVEL"
 
 
 def _job(call: Any, lab: Any) -> dict[str, Any]:
-    job = _state(lab)["jobs"].get(call.params.get("JobId"))
+    job = _state(_account(call, lab))["jobs"].get(call.params.get("JobId"))
     caller = call.state.get("caller")
     # "Only the principal that generates a report can view the report details."
     if job is None or job["owner"] != getattr(caller, "arn", None):
@@ -355,9 +355,8 @@ def _job(call: Any, lab: Any) -> dict[str, Any]:
 def _page(call: Any, items: list[Any]) -> tuple[list[Any], dict[str, Any]]:
     start = int(call.params["Marker"]) if str(call.params.get("Marker", "")).isdigit() else 0
     size = call.params.get("MaxItems") or 100
-    page = items[start:start + size]
     more = start + size < len(items)
-    return page, ({"IsTruncated": True, "Marker": str(start + size)} if more else {"IsTruncated": False})
+    return items[start:start + size], ({"IsTruncated": True, "Marker": str(start + size)} if more else {"IsTruncated": False})
 
 
 @api("iam", "GenerateServiceLastAccessedDetails")
@@ -365,10 +364,11 @@ def generate_service_last_accessed_details(call: Any, lab: Any) -> dict[str, Any
     granularity = call.params.get("Granularity") or "SERVICE_LEVEL"
     if granularity not in ("SERVICE_LEVEL", "ACTION_LEVEL"):
         raise ApiError("InvalidInput", f"Granularity {granularity!r} is not valid: use SERVICE_LEVEL or ACTION_LEVEL.")
-    services, extra = service_last_accessed(lab, call.params.get("Arn"), granularity)
+    account = _account(call, lab)
+    services, extra = service_last_accessed(lab, call.params.get("Arn"), granularity, account_id=account)
     job_id, now = str(uuid.uuid4()), _now(lab)
     owner = getattr(call.state.get("caller"), "arn", None)
-    _state(lab)["jobs"][job_id] = {"owner": owner, "type": granularity, "created": now, "services": services, **extra}
+    _state(account)["jobs"][job_id] = {"owner": owner, "type": granularity, "created": now, "services": services, **extra}
     return {"JobId": job_id}
 
 
@@ -387,8 +387,8 @@ def get_service_last_accessed_details_with_entities(call: Any, lab: Any) -> dict
     entities = []
     for arn, entity in job["subject"].entities.items():
         kind = "ROLE" if ":role/" in arn else "USER"
-        info = {"Arn": arn, "Name": entity.name, "Type": kind, "Id": entity.id, "Path": entity.path}
-        detail: dict[str, Any] = {"EntityInfo": info}
+        detail: dict[str, Any] = {"EntityInfo": {"Arn": arn, "Name": entity.name, "Type": kind, "Id": entity.id,
+                                                 "Path": entity.path}}
         when = job["per_entity"].get((namespace, arn))
         if when is not None:
             detail["LastAuthenticated"] = when

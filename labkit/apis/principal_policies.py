@@ -67,21 +67,23 @@ def parse_entity_arn(arn: str, account_id: str) -> tuple[str, str]:
     return match["kind"], match["name"]
 
 
-# A client per running lab whose responses keep policy documents as IAM stored them (boto3 turns
-# them into dicts), so that statement positions refer to the text as it was written.
-_RAW_CLIENTS: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = weakref.WeakKeyDictionary()
+# Admin clients per running lab and account whose responses keep policy documents as IAM stored
+# them (boto3 turns them into dicts), so that statement positions refer to the text as written.
+_RAW_CLIENTS: weakref.WeakKeyDictionary[Any, tuple[Any, dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
-def _raw_iam(lab: Any) -> Any:
+def _raw_iam(lab: Any, account_id: str) -> Any:
     from botocore.handlers import json_decode_policies
 
     gate = getattr(lab, "gate", None)
     cached = _RAW_CLIENTS.get(lab)
-    if cached is not None and cached[0] is gate:
-        return cached[1]
-    client = lab.client("iam", region_name=lab.region)
-    client.meta.events.unregister("after-call.iam", json_decode_policies)
-    _RAW_CLIENTS[lab] = (gate, client)
+    if cached is None or cached[0] is not gate:
+        cached = _RAW_CLIENTS[lab] = (gate, {})
+    client = cached[1].get(account_id)
+    if client is None:
+        options = {"account": account_id} if account_id != lab.account_id else {}
+        client = cached[1][account_id] = lab.client("iam", region_name=lab.region, **options)
+        client.meta.events.unregister("after-call.iam", json_decode_policies)
     return client
 
 
@@ -96,8 +98,8 @@ def _text(document: Any) -> str:
 class _Reader:
     """Reads one principal's policies; managed policies are fetched once per call."""
 
-    def __init__(self, lab: Any) -> None:
-        self.iam = _raw_iam(lab)
+    def __init__(self, lab: Any, account_id: str) -> None:
+        self.iam = _raw_iam(lab, account_id)
         self.managed: dict[str, PolicySource] = {}
 
     def pages(self, operation: str, key: str, **params: Any) -> list[Any]:
@@ -136,20 +138,22 @@ class _Reader:
         try:
             return compile_policy(text, policy_id, policy_type)
         except AwsError as error:
-            # IAM would not have stored it; moto did. Answer as the simulator does for a policy it
-            # cannot evaluate.
+            # IAM would not have stored it; moto did. Answer with the simulator's error for a policy
+            # it cannot evaluate, but as a client error: botocore retries a 500 four times.
             raise ApiError("PolicyEvaluation", f"The policy {policy_id} of {where} could not be evaluated: "
-                                               f"{error.message}", status=500) from None
+                                               f"{error.message}") from None
 
 
-def principal_policies(lab: Any, arn: str) -> Principal:
-    """The user's, group's or role's policies, read from the lab account with admin boto3 calls.
+def principal_policies(lab: Any, arn: str, *, account_id: str | None = None) -> Principal:
+    """The user's, group's or role's policies, read with admin boto3 calls from ``account_id``
+    (the caller's account; the lab's own by default), which the ARN must name.
 
     A user gets their inline and attached policies and those of every group they belong to; a
     role its own; a group its own. Users and roles also get their permissions boundary.
     """
-    kind, name = parse_entity_arn(arn, lab.account_id)
-    reader = _Reader(lab)
+    account_id = account_id or lab.account_id
+    kind, name = parse_entity_arn(arn, account_id)
+    reader = _Reader(lab, account_id)
     iam = reader.iam
     try:
         entity = getattr(iam, f"get_{kind}")(**{f"{kind.capitalize()}Name": name})[kind.capitalize()]

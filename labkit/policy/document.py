@@ -52,7 +52,7 @@ class Statement:
 
     __slots__ = ("index", "sid", "effect", "deny", "actions", "not_action", "resource_test", "resources",
                  "not_resource", "principal", "not_principal", "conditions", "keys", "variable_keys", "resource_keys",
-                 "raw")
+                 "check", "raw")
 
     def __init__(self, raw: dict, index: int, *, variables: bool, identity: bool) -> None:
         if not isinstance(raw, dict):
@@ -79,6 +79,7 @@ class Statement:
         self.keys = tuple(c.key for c in self.conditions)
         self.resource_keys = self.variable_keys
         self.variable_keys = self.variable_keys + tuple(k for c in self.conditions for k in c.variable_keys)
+        self.check = _combine(self.resource_test, self.conditions)
 
     def _compile_actions(self, raw: dict, where: str | int) -> None:
         if ("Action" in raw) == ("NotAction" in raw):
@@ -165,13 +166,8 @@ class Statement:
 
     def applies(self, request) -> bool:
         """Whether the Resource/NotResource and every condition match (the action already did)."""
-        test = self.resource_test
-        if test is not None and not test(request):
-            return False
-        for condition in self.conditions:
-            if not condition(request):
-                return False
-        return True
+        check = self.check
+        return check is None or check(request)
 
     def grant(self, who) -> int:
         """For resource-based policies: how this statement's (Not)Principal reaches the caller."""
@@ -186,6 +182,20 @@ class Statement:
 
     def __repr__(self) -> str:
         return f"<Statement {self.label} {self.effect}>"
+
+
+def _combine(resource_test, conditions):
+    """One callable for the resource test and the conditions (None when nothing is to check), so
+    that the engine makes a single call per statement."""
+    tests = ([resource_test] if resource_test is not None else []) + list(conditions)
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda request: first(request) and second(request)
+    return lambda request: all(test(request) for test in tests)
 
 
 class Policy:
@@ -302,6 +312,7 @@ class Policy:
         name = f" {self.policy_id!r}" if self.policy_id else ""
         kind = f" ({self.policy_type})" if self.policy_type else ""
         return f"<Policy{name}{kind}: {len(self.statements)} statement(s), Version {self.version}>"
+
 
 class _Duplicate(Exception):
     pass

@@ -51,8 +51,11 @@ def evaluate(
     if (resource_policy is None and session_policy is None and permissions_boundaries is _NOTHING
             and scps is _NOTHING and rcps is _NOTHING):
         # Only identity-based policies: the common case, decided without the general machinery.
+        inputs = identity.alone
+        if inputs is None:
+            inputs = identity.alone = _new_inputs(Inputs, (identity, None, EMPTY, (), (), None, None))
         result, layer = _identity_only(request, identity)
-        return Decision(result, layer, request, _new_inputs(Inputs, (identity, None, EMPTY, (), (), None, None)))
+        return Decision(result, layer, request, inputs)
     inputs = _new_inputs(Inputs, (
         identity,
         None if resource_policy is None else as_policy(resource_policy),
@@ -74,18 +77,20 @@ def _identity_only(request: Request, identity: PolicySet) -> tuple[str, str]:
     action_l = request.action_l
     denies, allows = identity._index.get(action_l) or identity.candidates(action_l)
     for statement in denies:
-        if statement.applies(request):
+        check = statement.check
+        if check is None or check(request):
             return EXPLICIT_DENY, "identity"
     kind = who.kind
     if kind == ROOT:
-        if request.resource_account is not None and request.resource_account != who.account:
+        if request.cross:
             return IMPLICIT_DENY, "resource"
         return ALLOWED, "identity"
     for statement in allows:
-        if statement.applies(request):
+        check = statement.check
+        if check is None or check(request):
             if kind == FEDERATED_USER:  # a federated user session without a session policy
                 return IMPLICIT_DENY, "session"
-            if request.resource_account is not None and request.resource_account != who.account:
+            if request.cross:
                 return IMPLICIT_DENY, "resource"  # cross-account, and no resource-based policy
             return ALLOWED, "identity"
     return IMPLICIT_DENY, "identity"
@@ -135,7 +140,7 @@ def decide(request: Request, inputs: Inputs) -> tuple[str, str]:
     """(result, deciding layer), following reference_policies_evaluation-logic.md and
     reference_policies_evaluation-logic-cross-account.md step by step."""
     who, action_l = request.who, request.action_l
-    identity, resource, boundaries, scps, rcps, session, mgmt = inputs
+    identity, resource, boundaries, scps, rcps, session, _ = inputs
     has_identity = who.has_identity
     if scps or rcps or boundaries:
         scp_on, rcp_on, boundary_on = applicable(request, inputs)
@@ -167,7 +172,7 @@ def decide(request: Request, inputs: Inputs) -> tuple[str, str]:
     grant = NONE if resource is None else _resource_grant(resource, request, action_l)
     if not has_identity:  # services, anonymous callers: only a resource-based policy can allow
         return (ALLOWED, "resource") if grant != NONE else (IMPLICIT_DENY, "resource")
-    same_account = request.resource_account is None or request.resource_account == who.account
+    same_account = not request.cross
     if same_account and grant == DIRECT:
         return ALLOWED, "resource"
 

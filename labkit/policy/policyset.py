@@ -19,11 +19,12 @@ class PolicySet:
     """A tuple of compiled policies and, per lower-cased action, the Deny and Allow statements
     (across all of them) whose Action/NotAction matches it."""
 
-    __slots__ = ("policies", "_index")
+    __slots__ = ("policies", "_index", "alone")
 
     def __init__(self, policies: tuple[Policy, ...]) -> None:
         self.policies = policies
         self._index: dict[str, tuple[tuple, tuple]] = {}
+        self.alone = None  # the decision Inputs when these are the only policies (built by the engine)
 
     def candidates(self, action_l: str) -> tuple[tuple, tuple]:
         found = self._index.get(action_l)
@@ -42,14 +43,16 @@ class PolicySet:
     def denies(self, request) -> bool:
         found = self._index.get(request.action_l) or self.candidates(request.action_l)
         for statement in found[0]:
-            if statement.applies(request):
+            check = statement.check
+            if check is None or check(request):
                 return True
         return False
 
     def allows(self, request) -> bool:
         found = self._index.get(request.action_l) or self.candidates(request.action_l)
         for statement in found[1]:
-            if statement.applies(request):
+            check = statement.check
+            if check is None or check(request):
                 return True
         return False
 
@@ -68,6 +71,7 @@ class PolicySet:
 
 EMPTY = PolicySet(())
 _SETS: dict[tuple, PolicySet] = {}
+_LAST: list = [object(), None]  # the last tuple asked for and its set (a tuple cannot change)
 
 
 @lru_cache(maxsize=1024)
@@ -90,6 +94,8 @@ def as_policy(policy: Any) -> Policy:
 
 def policy_set(policies: Any) -> PolicySet:
     """The PolicySet for some policies; the same compiled policies give back the same set."""
+    if policies is _LAST[0]:
+        return _LAST[1]
     kind = type(policies)
     if kind is tuple or kind is list:
         if kind is list:
@@ -101,6 +107,8 @@ def policy_set(policies: Any) -> PolicySet:
         except TypeError:  # dicts among them
             found = None
         if found is not None:
+            if kind is tuple:
+                _LAST[:] = (policies, found)
             return found
     elif kind is PolicySet:
         return policies

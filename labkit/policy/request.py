@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from labkit.errors import InvalidInput
@@ -68,7 +69,7 @@ class Request:
     """
 
     __slots__ = ("action", "resource", "principal", "resource_account", "context", "role_path", "federated_by",
-                 "who", "action_l", "ctx", "strict", "_now")
+                 "who", "action_l", "ctx", "strict", "cross", "_now")
 
     def __init__(
         self,
@@ -90,7 +91,11 @@ class Request:
         self.principal = principal
         self.role_path = role_path
         self.federated_by = federated_by
-        self.who = who = Who(principal, role_path=role_path, federated_by=federated_by)
+        try:
+            who = _who(principal, role_path, federated_by)
+        except TypeError:  # unhashable: let Who say what is wrong with it
+            who = Who(principal, role_path=role_path, federated_by=federated_by)
+        self.who = who
         self.action_l = action.lower()
         self.strict = self.action_l.startswith(_STRICT_PREFIXES)
         if resource_account is None:
@@ -98,15 +103,18 @@ class Request:
         elif not isinstance(resource_account, str):
             raise InvalidInput("resource_account must be an account id string")
         self.resource_account = resource_account
+        # Cross-account: the caller's account and the resource's are known and differ (an
+        # unspecified caller is taken to be in the resource's account).
+        self.cross = who.account is not None and resource_account is not None and resource_account != who.account
+        ctx = dict(who.auto_keys)
         if context is None:
             context = {}
-        if not isinstance(context, Mapping):
+        elif type(context) is not dict and not isinstance(context, Mapping):
             raise InvalidInput(f"context must be a mapping of condition keys to values, not {type(context).__name__}")
-        ctx = dict(who.auto_keys)
         for key, value in context.items():
-            if not isinstance(key, str) or not key:
+            if type(key) is not str or not key:
                 raise InvalidInput(f"context keys must be non-empty strings, got {key!r}")
-            ctx[key.lower()] = context_value(value, key=key)
+            ctx[key.lower()] = (value,) if type(value) is str else context_value(value, key=key)
         self.context = dict(context)
         self.ctx = ctx
         self._now: float | None = None
@@ -135,6 +143,12 @@ class Request:
         context = f", context={self.context!r}" if self.context else ""
         return (f"Request({self.action!r}, {self.resource!r}, {self.principal!r}, "
                 f"resource_account={self.resource_account!r}{context}{extra})")
+
+
+@lru_cache(maxsize=1024)
+def _who(principal: str | None, role_path: str | None, federated_by: str | None) -> Who:
+    """Callers repeat: parse each once (a Who is never changed after it is built)."""
+    return Who(principal, role_path=role_path, federated_by=federated_by)
 
 
 def _arn_account(resource: str) -> str | None:

@@ -197,7 +197,9 @@ def simulate(
 
 
 def _statements(decision: Decision) -> list[dict]:
-    return [_statement_entry(m) for m in decision.deciding_statements]
+    # MatchedStatements "doesn't include statements from service control policies" (botocore's
+    # EvaluationResult documentation); labkit leaves out RCP statements the same way.
+    return [_statement_entry(m) for m in decision.deciding_statements if m.layer not in ("scp", "rcp")]
 
 
 def _missing(decision: Decision) -> list[str]:

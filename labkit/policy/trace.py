@@ -63,7 +63,7 @@ def trace(request: Request, inputs: Inputs) -> Trace:
 
     grants = [m.grant for m in matched if m.layer == "resource" and m.effect == "Allow"]
     best = max(grants, key=("account", "capped", "direct").index) if grants else None
-    cross = request.resource_account is not None and who.account is not None and request.resource_account != who.account
+    cross = request.cross
     return Trace(
         statements=tuple(matched),
         missing={layer: tuple(keys.values()) for layer, keys in missing.items()},
