@@ -94,9 +94,10 @@ def seed_organization(scenario: Scenario) -> None:
     orgs = organizations_backends[management]["aws"]
     orgs.create_organization(scenario.region, FeatureSet="ALL")
     root_id = orgs.org.root_id
+    members = {name for unit in spec.units for name in unit.accounts}
     for name, account_id in ids.items():
-        if account_id == management:
-            continue
+        if account_id == management or name not in members:
+            continue  # accounts in no unit stay outside the organization
         orgs.create_account(AccountName=name, Email=f"aws+{name}@example.com")
         created = orgs.accounts[-1]
         # moto picks random account ids; the scenario's are fixed.

@@ -231,3 +231,12 @@ def test_lookup_events__logs_a_cross_account_assume_role_in_both_accounts(lab) -
     assert in_role_account["recipientAccountId"] == "123456789012"
     assert in_caller_account["userIdentity"]["userName"] == "audit-bot"
     assert in_caller_account["eventID"] == in_role_account["eventID"]
+
+
+def test_lookup_events__pages_do_not_pick_up_the_lookups_made_while_paging(lab) -> None:
+    iam = lab.client("iam")
+    for _ in range(30):
+        iam.list_users()
+    pages = list(lab.client("cloudtrail").get_paginator("lookup_events").paginate(PaginationConfig={"PageSize": 10}))
+    names = [e["EventName"] for page in pages for e in page["Events"]]
+    assert len(pages) >= 3 and "LookupEvents" not in names

@@ -101,3 +101,17 @@ def test_stop__gives_moto_its_own_utcnow_back() -> None:
         assert abs(_aware(iam_models.utcnow()) - lab.clock.now()) < CLOSE
     assert utils.utcnow is original
     assert iam_models.utcnow is original
+
+
+def test_session_credentials__expire_with_the_clock(lab) -> None:
+    import boto3
+
+    issued = lab.session_as("dave").client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    session = boto3.Session(aws_access_key_id=issued["AccessKeyId"], aws_secret_access_key=issued["SecretAccessKey"],
+                            aws_session_token=issued["SessionToken"], region_name="us-east-1")
+    session.client("s3").list_buckets()
+    lab.clock.advance(minutes=16)
+    with pytest.raises(ClientError) as caught:
+        session.client("s3").list_buckets()
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("ExpiredToken", "The security token included in the request is expired")

@@ -421,3 +421,28 @@ def test_expired_session_credentials__stop_working(lab):
     lab.clock.advance(minutes=16)
     code, message = refused(lambda: session.client("s3").list_buckets())
     assert (code, message) == ("ExpiredToken", "The security token included in the request is expired")
+
+
+def test_rcp__keeps_principals_outside_the_organization_out(lab):
+    orgs = lab.client("organizations", account="management")
+    org_id = orgs.describe_organization()["Organization"]["Id"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    document = policy({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+                       "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id}}})
+    made = orgs.create_policy(Name="OrgOnly", Description="only the org", Type="RESOURCE_CONTROL_POLICY", Content=document)
+    orgs.attach_policy(PolicyId=made["Policy"]["PolicySummary"]["Id"], TargetId=root)
+    partner = lab.session_as("partner-app", account="partner").client("s3")
+    code, message = refused(lambda: partner.get_object(Bucket="acme-app-data", Key="releases/v1.4.2.txt"))
+    assert message.endswith("with an explicit deny in a resource control policy")
+    assert lab.session_as("alice").client("s3").get_object(Bucket="acme-app-data", Key="releases/v1.4.2.txt")["Body"].read()
+
+
+def test_sns_topic_policy__grants_publish_across_accounts(lab):
+    sns = lab.client("sns")
+    arn = sns.create_topic(Name="releases")["TopicArn"]
+    lab.client("iam", account="partner").put_user_policy(UserName="partner-app", PolicyName="sns", PolicyDocument=policy(allow("sns:Publish", arn)))
+    partner = lab.session_as("partner-app", account="partner").client("sns")
+    assert refused(lambda: partner.publish(TopicArn=arn, Message="hi"))[0] == "AccessDenied"
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy(
+        allow("sns:Publish", arn, Principal={"AWS": "arn:aws:iam::444455556666:root"})))
+    assert partner.publish(TopicArn=arn, Message="hi")["MessageId"]

@@ -75,6 +75,13 @@ def test_scenario_file__yaml_and_json__seed_a_lab(tmp_path):
         (_broken(account_id="12345"), "account_id", "12 digits"),
         (_broken(buckets=[{"name": "Bad_Bucket"}]), "buckets[0]", "invalid name 'Bad_Bucket'"),
         (_broken(roles=[{"name": "r"}]), "roles[0]", "missing field(s) trust_policy"),
+        (_broken(accounts=[{"name": "audit", "account_id": "12"}]), "accounts[0] 'audit'.account_id", "12 digits"),
+        (_broken(accounts=[{"name": "audit", "account_id": "111122223333", "users": [{"name": "x", "groups": ["nope"]}]}]),
+         "accounts[0] 'audit'.users[0] 'x'", "unknown group 'nope'"),
+        (_broken(accounts=[{"name": "a", "account_id": "123456789012"}]), "accounts", "share an account id"),
+        (_broken(organization={"management_account": "nope"}), "organization", "management_account 'nope' is not an account"),
+        (_broken(accounts=[{"name": "mgmt", "account_id": "999988887777"}], organization={"management_account": "mgmt", "units": [{"name": "w", "accounts": ["ghost"]}]}),
+         "organization.units[0] 'w'", "unknown account 'ghost'"),
     ],
 )
 def test_malformed_scenario__is_refused_naming_the_entry_and_problem(raw, entry, problem):

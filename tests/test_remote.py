@@ -1,0 +1,59 @@
+"""A lab whose account lives in a lab server (labkit.server), as a grader runs it."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from labkit import Lab
+from labkit.errors import LabStateError, NoLabRunning
+from labkit.server import LabServer
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LabServer() as running:
+        yield running
+
+
+def test_kernel_calls__reach_the_server(server, trap):
+    with Lab(server=server.url) as lab:
+        users = {u["UserName"] for u in boto3.client("iam").list_users()["Users"]}
+        assert {"alice", "frank"} <= users
+        lab.client("iam").create_user(UserName="from-kernel")
+    with Lab(server=server.url) as lab:  # the state is the server's, not the kernel's
+        assert "from-kernel" in {u["UserName"] for u in lab.client("iam").list_users()["Users"]}
+
+
+def test_enforcement__applies_against_the_server(server):
+    with Lab(server=server.url) as lab:
+        with pytest.raises(ClientError) as err:
+            lab.session_as("frank").client("iam").list_users()
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
+        assert lab.session_as("alice").client("s3").list_buckets()["Buckets"]
+
+
+def test_reset__is_refused_in_a_server_lab(server):
+    with Lab(server=server.url) as lab:
+        with pytest.raises(LabStateError, match="cannot be reset"):
+            lab.reset()
+
+
+def test_only_the_lab_server__is_reachable(server, trap):
+    with Lab(server=server.url):
+        client = boto3.client("iam", endpoint_url=trap.url)
+        with pytest.raises(NoLabRunning):
+            client.list_users()
+    assert trap.connections == 0
+
+
+def test_lab_server__must_be_on_loopback():
+    with pytest.raises(NoLabRunning, match="only talks to lab servers on this machine"):
+        Lab(server="http://198.51.100.1:5000").start()
+
+
+def test_labkit_server_env__points_new_labs_at_the_server(server, monkeypatch):
+    monkeypatch.setenv("LABKIT_SERVER", server.url)
+    lab = Lab()
+    assert lab.server == server.url
