@@ -190,8 +190,10 @@ def test_lookup_events__refuses_a_token_from_another_query(lab) -> None:
 
 
 def test_request_parameters__hide_secrets_and_leave_payloads_out() -> None:
-    shaped = request_parameters("iam", {"UserName": "bob", "Password": "hunter2", "Tags": [{"Key": "a", "Value": "b"}]})
-    assert shaped == {"userName": "bob", "password": HIDDEN, "tags": [{"key": "a", "value": "b"}]}
+    shaped = request_parameters("iam", {"UserName": "bob", "Password": "hunter2", "PasswordResetRequired": True,
+                                        "Tags": [{"Key": "a", "Value": "b"}]})
+    assert shaped == {"userName": "bob", "password": HIDDEN, "passwordResetRequired": True,
+                      "tags": [{"key": "a", "value": "b"}]}
     assert request_parameters("s3", {"Bucket": "b", "Key": "k", "Body": io.BytesIO(b"x")}) == {"bucketName": "b", "key": "k"}
     assert request_parameters("iam", {}) is None
 

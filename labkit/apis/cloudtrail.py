@@ -116,14 +116,14 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, dict):
-        return {_camel(str(k)): HIDDEN if _secret(str(k)) else _jsonable(v) for k, v in value.items() if not is_payload(v)}
+        return {_camel(str(k)): HIDDEN if isinstance(v, str) and _secret(str(k)) else _jsonable(v)
+                for k, v in value.items() if not is_payload(v)}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value if not is_payload(v)]
     if isinstance(value, datetime):
         stamp = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return stamp.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)
-
 
 
 def request_parameters(service: str, params: dict[str, Any]) -> dict[str, Any] | None:

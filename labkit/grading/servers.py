@@ -1,0 +1,192 @@
+"""The grader's side of graded lab servers: start the warm process, spawn a server, get a judgment.
+
+Each notebook of a graded run gets a fresh lab account in a server process the grader owns
+(labkit.grading.labserver). The grader talks to that process only over a socket pair it made
+itself, so a verdict can come from nowhere else; the learner's kernel reaches the server only
+through AWS API calls on its loopback port, like on real AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import Any
+
+from labkit.errors import LabkitError
+
+__all__ = ["LabServers", "Server", "ServerLost", "server_environment"]
+
+
+class ServerLost(LabkitError):
+    """A lab server that stopped, or stopped answering, before it judged its run."""
+
+
+def server_environment() -> dict[str, str]:
+    """This process's environment without anything that points AWS or labkit elsewhere."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LABKIT_", "MOTO_"))}
+
+
+class Server:
+    """One fresh lab account, served on ``url`` until :meth:`judge` closes it."""
+
+    def __init__(self, url: str, channel: Any, process: subprocess.Popen[bytes] | None = None) -> None:
+        self.url = url
+        self._channel = channel  # a socket (forked server) or None (process with stdin/stdout)
+        self._process = process
+        self._pid: int | None = process.pid if process is not None else None
+
+    def _lines(self, timeout: float) -> tuple[Any, Any]:
+        if self._channel is not None:
+            self._channel.settimeout(timeout)
+            return self._channel.makefile("rb"), self._channel.makefile("wb")
+        assert self._process is not None and self._process.stdout is not None and self._process.stdin is not None
+        return self._process.stdout, self._process.stdin
+
+    def judge(self, check_ids: list[str], answers: dict[str, Any], *, timeout: float = 120) -> dict[str, tuple[bool, str]]:
+        """Close the account to the learner and run ``check_ids`` on it: id -> (passed, message).
+
+        ``answers`` maps check ids to answers already encoded by labkit.grading.answers.encode.
+        """
+        try:
+            rfile, wfile = self._lines(timeout)
+            hello = json.loads(rfile.readline() or b"null") if self._channel is not None else {"pid": self._pid}
+            if not isinstance(hello, dict):
+                raise ServerLost("the lab server stopped before the run ended")
+            self._pid = hello.get("pid") if isinstance(hello.get("pid"), int) else None
+            wfile.write(json.dumps({"op": "judge", "checks": check_ids, "answers": answers}).encode() + b"\n")
+            wfile.flush()
+            reply = json.loads(rfile.readline() or b"null")
+        except (OSError, ValueError) as err:
+            raise ServerLost(f"the lab server stopped answering ({type(err).__name__})") from None
+        if not isinstance(reply, dict) or "results" not in reply:
+            problem = reply.get("error") if isinstance(reply, dict) else "it stopped before the run ended"
+            raise ServerLost(f"the lab server could not judge the run: {problem}")
+        verdicts = {}
+        for item in reply["results"]:
+            verdicts[str(item["check"])] = (bool(item["passed"]), str(item.get("message", "")))
+        return verdicts
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            for stream in (self._process.stdin, self._process.stdout):
+                if stream is not None:
+                    stream.close()
+        elif self._pid is not None:
+            try:
+                os.kill(self._pid, 9)
+            except OSError:
+                pass
+
+
+class LabServers:
+    """Fresh lab servers, forked from one warm process (Linux) or started one by one (elsewhere)."""
+
+    def __init__(self, scenario: str = "acme", *, fork: bool | None = None) -> None:
+        self.scenario = scenario
+        self.fork = sys.platform.startswith("linux") if fork is None else fork
+        self._control: socket.socket | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def _command(self, *extra: str) -> list[str]:
+        return [sys.executable, "-m", "labkit.grading.labserver", "--scenario", self.scenario, *extra]
+
+    def start(self) -> LabServers:
+        """Launch the warm process (it boots while the caller goes on)."""
+        if self.fork and self._process is None:
+            ours, theirs = socket.socketpair()
+            self._process = subprocess.Popen(
+                self._command("--fd", str(theirs.fileno())),
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+                env=server_environment(),
+                start_new_session=True,
+            )
+            theirs.close()
+            self._control = ours
+        return self
+
+    def _failure(self, what: str) -> LabkitError:
+        self._log.seek(0)
+        tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+        return LabkitError(f"{what}. Its last words: {' | '.join(tail) or '(none)'}")
+
+    def _wait_ready(self) -> None:
+        if self._ready:
+            return
+        self.start()
+        assert self._control is not None
+        self._control.settimeout(300)
+        try:
+            line = self._control.makefile("rb").readline()
+        except OSError:
+            line = b""
+        if line != b"ready\n":
+            raise self._failure("The lab server process could not start")
+        self._ready = True
+
+    def spawn(self) -> Server:
+        """A fresh, seeded lab account on a new loopback port."""
+        if not self.fork:
+            return self._spawn_process()
+        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        ours, theirs = socket.socketpair()
+        try:
+            with self._lock:
+                self._wait_ready()
+                assert self._control is not None
+                socket.send_fds(self._control, [b"spawn"], [theirs.fileno(), listener.fileno()])
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        except OSError:
+            ours.close()
+            raise self._failure("The lab server process stopped") from None
+        finally:
+            theirs.close()
+            listener.close()
+        return Server(url, ours)
+
+    def _spawn_process(self) -> Server:
+        process = subprocess.Popen(
+            self._command("--stdio"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=server_environment(), start_new_session=True
+        )
+        assert process.stdout is not None
+        try:
+            hello = json.loads(process.stdout.readline() or b"null")
+            url = hello["url"]
+        except (ValueError, TypeError, KeyError):
+            process.kill()
+            process.wait()
+            raise self._failure("A lab server could not start") from None
+        return Server(url, None, process)
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        self._log.close()
+
+    def __enter__(self) -> LabServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
