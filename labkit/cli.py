@@ -33,6 +33,53 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from labkit.grading.classroom import grade_class
+
+    try:
+        report = grade_class(
+            Path(args.submissions),
+            Path(args.out),
+            jobs=args.jobs,
+            timeout=args.timeout,
+            notebooks=args.notebook,
+            release=Path(args.release) if args.release else None,
+            progress=sys.stderr,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"\nlabkit: interrupted. Students graded so far are kept in {Path(args.out) / '.results'}; "
+            "run the same command again to grade the rest.",
+            file=sys.stderr,
+        )
+        return 130
+    print(report)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from labkit.checks import get_check
+    from labkit.grading.classroom import check_notebook
+
+    result = check_notebook(Path(args.notebook), name=args.name, timeout=args.timeout, release=Path(args.release) if args.release else None)
+    for verdict in result.verdicts:
+        print(verdict)
+        if not verdict.passed and get_check(verdict.check_id).hint:
+            print(f"    Hint: {get_check(verdict.check_id).hint}")
+    for note in result.notes:
+        print(f"note: {note}")
+    passed = sum(v.passed for v in result.verdicts)
+    print(f"public checks passed: {passed}/{len(result.verdicts)} ({result.points}/{result.max_points} points)")
+    return 0
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labkit", description="labkit: an offline AWS IAM lab for Jupyter.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +89,20 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--record", action="store_true", help="also re-run lessons and solutions to record nbval's reference outputs")
     build.add_argument("--all", action="store_true", help="with --record: record every reference, not just stale ones")
     build.set_defaults(run=_build)
+    grade = commands.add_parser("grade", help="grade a class: one folder per student, holding their exercise notebooks")
+    grade.add_argument("submissions", help="folder with one folder per student (named by the student's id)")
+    grade.add_argument("--out", required=True, help="folder for gradebook.csv/json, feedback/ and report.html")
+    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: one per core)")
+    grade.add_argument("--timeout", type=_positive, default=120.0, help="seconds each notebook's run may take (default: 120)")
+    grade.add_argument("--notebook", action="append", help="exercise to grade, e.g. 01_users_and_groups (repeatable; default: those submitted)")
+    grade.add_argument("--release", help="the kit's released exercises folder (default: ./exercises)")
+    grade.set_defaults(run=_grade)
+    check = commands.add_parser("check", help="check your exercise notebook as the grader would (public checks only)")
+    check.add_argument("notebook", help="your exercise notebook, e.g. exercises/01_users_and_groups.ipynb")
+    check.add_argument("--name", help="the exercise it answers, when the file was renamed (e.g. 01_users_and_groups)")
+    check.add_argument("--timeout", type=_positive, default=120.0, help="seconds the run may take (default: 120)")
+    check.add_argument("--release", help="the kit's released exercises folder (default: ./exercises)")
+    check.set_defaults(run=_check)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

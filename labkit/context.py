@@ -10,6 +10,10 @@ __all__ = ["request_context", "DEFAULT_SOURCE_IP"]
 DEFAULT_SOURCE_IP = "198.51.100.10"
 
 
+def _is_s3_object(arn: str) -> bool:
+    return arn.startswith("arn:aws:s3:::") and "/" in arn
+
+
 def request_context(gate: Any, caller: Any, target: Any, call: Any) -> dict[str, Any]:
     """Global keys (reference_policies_condition-keys.md) plus the target's service keys.
 
@@ -53,7 +57,10 @@ def request_context(gate: Any, caller: Any, target: Any, call: Any) -> dict[str,
     if target.resource not in ("*", ""):
         region = call.region if call is not None else "us-east-1"
         account = target.resource_account or caller.account_id
+        # An S3 object's tags are tested with s3:ExistingObjectTag/<key>, not aws:ResourceTag
+        # (Amazon S3 User Guide, "Tagging and access control policies").
+        prefix = "s3:ExistingObjectTag" if _is_s3_object(target.resource) else "aws:ResourceTag"
         for key, value in resource_tags(target.resource, account_id=account, region=region).items():
-            context[f"aws:ResourceTag/{key}"] = value
+            context[f"{prefix}/{key}"] = value
     context.update(target.context)
     return context

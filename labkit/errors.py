@@ -12,6 +12,8 @@ __all__ = [
     "NoLabRunning",
     "CheckFailed",
     "InvalidInput",
+    "ApiError",
+    "Unmapped",
 ]
 
 
@@ -116,3 +118,28 @@ class InvalidInput(AwsError):
     form. Named for IAM's ``InvalidInput`` error, which the policy simulator answers with."""
 
     code = "InvalidInput"
+
+
+class ApiError(AwsError):
+    """An AWS error that an API labkit answers itself responds with: ``code``, message, HTTP status."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class Unmapped(LabkitError):
+    """An API call labkit cannot map to the actions and resources AWS would authorize.
+
+    The gate denies such calls rather than let them through unchecked.
+    """
+
+    def __init__(self, service: str, operation: str, reason: str = "") -> None:
+        self.service = service
+        self.operation = operation
+        self.reason = reason
+        detail = f" ({reason})" if reason else ""
+        super().__init__(
+            f"labkit cannot map {service} {operation} to the IAM actions and resources AWS would "
+            f"authorize{detail}, so the lab does not allow it"
+        )

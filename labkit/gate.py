@@ -172,7 +172,8 @@ class LabGate:
         organization = getattr(self.lab, "organization", None)
         scps = organization.scps(caller.account_id) if organization is not None else ()
         rcps = organization.rcps(resource_account) if organization is not None else ()
-        policy_text = resource_policy(target.resource, account_id=resource_account, region=call.region if call else "us-east-1")
+        region = call.region if call else "us-east-1"
+        policy_text = resource_policy(target.resource, account_id=resource_account, region=region, action=target.action)
         request = Request(
             target.action,
             target.resource,

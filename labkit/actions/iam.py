@@ -89,6 +89,20 @@ def _create(req: Request) -> list[Target]:
     return targets
 
 
+_LISTS = {"ListUsers": "user", "ListRoles": "role", "ListGroups": "group", "ListPolicies": "policy",
+          "ListInstanceProfiles": "instance-profile", "ListServerCertificates": "server-certificate"}
+
+
+@_iam.handler(*_LISTS)
+def _list(req: Request) -> list[Target]:
+    """IAM authorizes a listing on the path it lists, ``arn:aws:iam::<account>:user/`` for ListUsers
+    (with its PathPrefix): AWS's denials name that resource, and policies scoped to ``user/*``
+    allow it, though the reference lists no resource type for these actions."""
+    prefix = req.params.get("PathPrefix")
+    path = prefix if isinstance(prefix, str) and prefix.startswith("/") else "/"
+    return req.targets(f"iam:{req.operation}", resources=[f"arn:aws:iam::{req.account}:{_LISTS[req.operation]}{path}"])
+
+
 @_iam.handler("GenerateServiceLastAccessedDetails")
 def _last_accessed(req: Request) -> list[Target]:
     arn = req.params.get("Arn")

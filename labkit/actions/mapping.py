@@ -59,7 +59,8 @@ class Rules:
 class Request:
     """An API call with the lab facts needed to map it; handlers and resolvers read it."""
 
-    __slots__ = ("call", "service", "operation", "params", "account", "region", "caller", "rules", "_lower", "_base", "_arns", "_owners", "_vars")
+    __slots__ = ("call", "service", "operation", "params", "account", "region", "caller", "rules",
+                 "_lower", "_base", "_arns", "_owners", "_vars")
 
     def __init__(self, call: ApiCall, account: str, region: str, caller: str, rules: Rules) -> None:
         self.call = call
@@ -124,6 +125,8 @@ class Request:
         found: list[tuple[str, Slot | None]] = []
         if resources is not None:
             found = [(arn, slot_of(plan, arn)) for arn in resources]
+            if any(arn != "*" and not arn.startswith("arn:") for arn, _ in found):
+                raise self.unmapped(f"not an ARN: {next(a for a, _ in found if not a.startswith('arn:'))!r}")
         else:
             wanted = {n.lower() for n in only} if only is not None else None
             missing = []
@@ -203,7 +206,7 @@ class Request:
         value = self.get(name)
         if value is None:
             value = self.get(name + "s")
-        if isinstance(value, (str, int)):
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
             return str(value)
         if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
             return list(value)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from labkit.errors import LabkitError
+from labkit.errors import Unmapped
 
 __all__ = ["Target", "Unmapped", "FREE_ACTIONS", "EMPTY_CONTEXT"]
 
@@ -27,20 +27,3 @@ class Target:
     resource: str
     context: Mapping[str, str | tuple[str, ...]] = field(default_factory=lambda: EMPTY_CONTEXT, hash=False)
     resource_account: str = ""
-
-
-class Unmapped(LabkitError):
-    """An API call labkit cannot map to the actions and resources AWS would authorize.
-
-    The gate denies such calls rather than let them through unchecked.
-    """
-
-    def __init__(self, service: str, operation: str, reason: str = "") -> None:
-        self.service = service
-        self.operation = operation
-        self.reason = reason
-        detail = f" ({reason})" if reason else ""
-        super().__init__(
-            f"labkit cannot map {service} {operation} to the IAM actions and resources AWS would "
-            f"authorize{detail}, so the lab does not allow it"
-        )

@@ -6,12 +6,18 @@ __all__ = ["ACTIONS", "PREFIX", "GLOBAL_REGION", "CREATE_VERBS", "SERVICE_MODULE
 
 #: botocore service name -> IAM service prefix, where they differ.
 PREFIX = {
+    "accessanalyzer": "access-analyzer",
     "monitoring": "cloudwatch",
     "stepfunctions": "states",
     "elbv2": "elasticloadbalancing",
     "elb": "elasticloadbalancing",
     "sesv2": "ses",
     "opensearch": "es",
+    "resourcegroupstaggingapi": "tag",
+    "kinesisanalyticsv2": "kinesisanalytics",
+    "iot-data": "iot",
+    "sso-admin": "sso",
+    "dynamodbstreams": "dynamodb",
 }
 
 #: Services with a single endpoint: ``aws:RequestedRegion`` is always that Region (IAM User Guide,

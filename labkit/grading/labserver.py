@@ -184,8 +184,10 @@ def _serve(warm: _Warm, rfile: Any, wfile: Any, listener: socket.socket | None) 
 
 
 def _zygote(warm: _Warm, control: socket.socket) -> None:
+    import gc
+
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
-    control.sendall(b"ready\n")
+    gc.freeze()  # keep the warm heap shared with the children (copy-on-write)
     while True:
         message, fds, _, _ = socket.recv_fds(control, 64, 2)
         if not message:

@@ -97,7 +97,6 @@ class LabServers:
         self._process: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()
         self._lock = threading.Lock()
-        self._ready = False
 
     def _command(self, *extra: str) -> list[str]:
         return [sys.executable, "-m", "labkit.grading.labserver", "--scenario", self.scenario, *extra]
@@ -124,35 +123,35 @@ class LabServers:
         tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-5:]
         return LabkitError(f"{what}. Its last words: {' | '.join(tail) or '(none)'}")
 
-    def _wait_ready(self) -> None:
-        if self._ready:
-            return
-        self.start()
-        assert self._control is not None
-        self._control.settimeout(300)
-        try:
-            line = self._control.makefile("rb").readline()
-        except OSError:
-            line = b""
-        if line != b"ready\n":
-            raise self._failure("The lab server process could not start")
-        self._ready = True
+    def alive(self) -> bool:
+        """Whether the warm process is still there (always True without one)."""
+        return self._process is None or self._process.poll() is None
+
+    def failure(self) -> LabkitError:
+        """The error to stop grading with when the warm process has died."""
+        return self._failure("The lab server process stopped")
 
     def spawn(self) -> Server:
-        """A fresh, seeded lab account on a new loopback port."""
+        """A fresh, seeded lab account on a new loopback port.
+
+        With the warm process, this returns at once: the port is open (connections wait in its
+        backlog) while the child that serves it is forked, so the kernel can start meanwhile.
+        """
         if not self.fork:
             return self._spawn_process()
+        self.start()
+        if not self.alive():
+            raise self.failure()
         listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         ours, theirs = socket.socketpair()
         try:
             with self._lock:
-                self._wait_ready()
                 assert self._control is not None
                 socket.send_fds(self._control, [b"spawn"], [theirs.fileno(), listener.fileno()])
             url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         except OSError:
             ours.close()
-            raise self._failure("The lab server process stopped") from None
+            raise self.failure() from None
         finally:
             theirs.close()
             listener.close()

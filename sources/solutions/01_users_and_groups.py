@@ -107,3 +107,12 @@ print(iam.list_attached_user_policies(UserName="henry")["AttachedPolicies"])
 
 # %%
 lab.check("users.5")
+
+# %% [markdown]
+# ## Check your work
+#
+# This cell runs every public check of this notebook again and sums up. Your grade comes from the
+# grader, which runs the same checks (and any hidden ones) on a fresh run of your whole notebook.
+
+# %%
+lab.check_my_work("01_users_and_groups")
