@@ -81,6 +81,10 @@ class Directory:
             if session.expires <= now:
                 return "expired"
             return Caller(session.kind, session.arn, session.account_id, session.name, session.user_id, session, session.user_name)
+        return self._key_owner(access_key)
+
+    def _key_owner(self, access_key: str) -> Caller | None:
+        """The IAM user whose active long-term key this is."""
         for account in self.account_ids:
             for user in _iam(account).users.values():
                 for key in user.access_keys:
@@ -89,9 +93,6 @@ class Directory:
                             return None
                         return Caller("user", user.arn, account, user.name, user.id, None, user.name)
         return None
-
-    def user(self, account_id: str, name: str) -> Any:
-        return _iam(account_id).users.get(name)
 
     def role(self, role_arn: str) -> Any | None:
         """moto's role for an ARN in any lab account, or None."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
-from labkit.identity import Caller, admin_credentials, compiled
+from labkit.identity import Caller, Directory, admin_credentials, compiled
 from labkit.sessions import SessionStore
 
 __all__ = ["RemoteDirectory"]
@@ -24,15 +23,13 @@ def _document(value: Any) -> str:
     return json.dumps(value) if isinstance(value, dict) else unquote(value)
 
 
-class RemoteDirectory:
-    """labkit.identity.Directory's interface, over a lab server's API."""
+class RemoteDirectory(Directory):
+    """labkit.identity.Directory, over a lab server's API."""
 
     def __init__(self, account_ids: Iterable[str], sessions: SessionStore, endpoint: str, region: str) -> None:
-        self.account_ids = tuple(account_ids)
-        self.sessions = sessions
+        super().__init__(account_ids, sessions)
         self._endpoint = endpoint
         self._region = region
-        self._admin = {admin_credentials(a)[0]: a for a in self.account_ids}
         self._clients: dict[str, Any] = {}
 
     def _iam(self, account_id: str) -> Any:
@@ -50,17 +47,7 @@ class RemoteDirectory:
             )
         return self._clients[account_id]
 
-    def caller(self, access_key: str | None, *, now: datetime) -> Caller | str | None:
-        if not access_key:
-            return None
-        account = self._admin.get(access_key)
-        if account is not None:
-            return Caller("admin", f"arn:aws:iam::{account}:root", account, "root", account)
-        session = self.sessions.get(access_key)
-        if session is not None:
-            if session.expires <= now:
-                return "expired"
-            return Caller(session.kind, session.arn, session.account_id, session.name, session.user_id, session, session.user_name)
+    def _key_owner(self, access_key: str) -> Caller | None:
         for account in self.account_ids:
             iam = self._iam(account)
             try:

@@ -99,6 +99,10 @@ def _issue(lab: Any, session: Session) -> dict[str, Any]:
     }
 
 
+def _fresh_credentials() -> dict[str, str]:
+    return {"access_key": new_key_id("ASIA"), "secret_key": new_secret(), "token": new_secret(356)}
+
+
 def _now(lab: Any) -> datetime:
     return lab.gate.now()
 
@@ -120,9 +124,7 @@ def assume_role(call: Any, lab: Any) -> dict[str, Any]:
     if caller.session is not None and chained:
         tags = {**caller.session.tags, **tags}
     session = Session(
-        access_key=new_key_id("ASIA"),
-        secret_key=new_secret(),
-        token=new_secret(356),
+        **_fresh_credentials(),
         kind="assumed-role",
         arn=f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{name}",
         account_id=account_id,
@@ -155,9 +157,7 @@ def get_session_token(call: Any, lab: Any) -> dict[str, Any]:
     seconds = _duration(params, 43200, 900, 3600 if caller.kind == "admin" else 129600)
     now = _now(lab)
     session = Session(
-        access_key=new_key_id("ASIA"),
-        secret_key=new_secret(),
-        token=new_secret(356),
+        **_fresh_credentials(),
         kind="user-session" if caller.kind == "user" else "admin-session",
         arn=caller.arn,
         account_id=caller.account_id,
@@ -179,9 +179,7 @@ def get_federation_token(call: Any, lab: Any) -> dict[str, Any]:
     now = _now(lab)
     name = params["Name"]
     session = Session(
-        access_key=new_key_id("ASIA"),
-        secret_key=new_secret(),
-        token=new_secret(356),
+        **_fresh_credentials(),
         kind="federated-user",
         arn=f"arn:aws:sts::{caller.account_id}:federated-user/{name}",
         account_id=caller.account_id,
