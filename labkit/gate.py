@@ -224,9 +224,14 @@ def _route(account_id: str | None) -> None:
 def _resource_policy(text: str | None) -> Any:
     if not text:
         return None
+    from labkit.errors import MalformedPolicyDocument
     from labkit.identity import compiled
 
-    return compiled(text, "resource policy", "resource")
+    try:
+        return compiled(text, "resource policy", "resource")
+    except MalformedPolicyDocument:
+        # AWS refuses such a policy when it is put; moto may have stored it. It grants nothing.
+        return None
 
 
 _EXPLICIT = {

@@ -446,3 +446,42 @@ def test_sns_topic_policy__grants_publish_across_accounts(lab):
     sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy(
         allow("sns:Publish", arn, Principal={"AWS": "arn:aws:iam::444455556666:root"})))
     assert partner.publish(TopicArn=arn, Message="hi")["MessageId"]
+
+
+def test_explicit_deny_in_an_identity_policy__is_named_in_the_message(lab):
+    grant(lab, "carol", deny("iam:DeleteUser"), name="no-deletes")
+    code, message = refused(lambda: lab.session_as("carol").client("iam").delete_user(UserName="frank"))
+    assert (code, message) == ("AccessDenied", f"User: arn:aws:iam::{ACCOUNT}:user/carol is not authorized to perform: "
+                               f"iam:DeleteUser on resource: arn:aws:iam::{ACCOUNT}:user/frank with an explicit deny in an identity-based policy")
+
+
+def test_s3_encryption_header__is_a_condition_key(lab):
+    grant(lab, "frank", allow("s3:PutObject", "arn:aws:s3:::acme-sandbox/*",
+                              Condition={"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}))
+    s3 = lab.session_as("frank").client("s3")
+    s3.put_object(Bucket="acme-sandbox", Key="secret.txt", Body=b"x", ServerSideEncryption="aws:kms")
+    assert refused(lambda: s3.put_object(Bucket="acme-sandbox", Key="plain.txt", Body=b"x"))[0] == "AccessDenied"
+
+
+def test_tag_keys__limit_which_tags_a_call_may_set(lab):
+    grant(lab, "frank", allow("iam:TagUser", Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["team", "cost-center"]}}))
+    iam = lab.session_as("frank").client("iam")
+    iam.tag_user(UserName="bob", Tags=[{"Key": "team", "Value": "telemetry"}])
+    assert refused(lambda: iam.tag_user(UserName="bob", Tags=[{"Key": "admin", "Value": "yes"}]))[0] == "AccessDenied"
+
+
+def test_secure_transport__is_true_for_sdk_calls(lab):
+    grant(lab, "frank", allow("s3:ListAllMyBuckets", Condition={"Bool": {"aws:SecureTransport": "true"}}))
+    assert lab.session_as("frank").client("s3").list_buckets()["Buckets"]
+
+
+def test_lambda_function_policy__grants_across_accounts(lab):
+    role = lab.client("iam").get_role(RoleName="app-server-role")["Role"]["Arn"]
+    awslambda = lab.client("lambda")
+    arn = awslambda.create_function(FunctionName="release-notes", Runtime="python3.12", Role=role, Handler="app.handler",
+                                    Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})["FunctionArn"]
+    lab.client("iam", account="partner").put_user_policy(UserName="partner-app", PolicyName="lambda", PolicyDocument=policy(allow("lambda:GetFunction", arn)))
+    partner = lab.session_as("partner-app", account="partner").client("lambda")
+    assert refused(lambda: partner.get_function(FunctionName=arn))[0] == "AccessDeniedException"
+    awslambda.add_permission(FunctionName="release-notes", StatementId="partner", Action="lambda:GetFunction", Principal="444455556666")
+    assert partner.get_function(FunctionName=arn)["Configuration"]["FunctionName"] == "release-notes"

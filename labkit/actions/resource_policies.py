@@ -93,7 +93,18 @@ def _lambda(resource: str, account: str, region: str, full: str) -> str | None:
         return None
     name, _, qualifier = resource[len("function:"):].partition(":")
     policy = json.loads(awslambda.get_policy(name, qualifier or None)).get("Policy")  # raises if none
-    return policy if isinstance(policy, str) and policy else None
+    return _aws_principals(policy) if isinstance(policy, str) and policy else None
+
+
+def _aws_principals(text: str) -> str:
+    """moto keeps AddPermission's account principal as a bare id; AWS stores the account's root ARN."""
+    document = json.loads(text)
+    statements = document.get("Statement")
+    for statement in statements if isinstance(statements, list) else []:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if isinstance(principal, str) and principal.isdigit() and len(principal) == 12:
+            statement["Principal"] = {"AWS": f"arn:aws:iam::{principal}:root"}
+    return json.dumps(document)
 
 
 _READERS = {"sqs": _sqs, "sns": _sns, "kms": _kms, "lambda": _lambda}
