@@ -121,50 +121,12 @@ class Lab:
                 "Another Lab is already running in this process. Stop it first (lab.stop()), "
                 "or keep using it: labkit.lab.current_lab() returns it."
             )
-        import boto3
-        from moto import mock_aws
-
-        from labkit import interceptor, mockaws
-        from labkit.gate import LabGate
-
-        from labkit.organization import OrganizationView
+        from labkit import mockaws
 
         mockaws.install()
         stack = ExitStack()
         try:
-            stack.enter_context(safety.isolated_environment(self._environment()))
-            if self.server:
-                safety.allow_endpoint(self.server)
-                stack.callback(safety.forbid_endpoint, self.server)
-            else:
-                self._mock = mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [], "services": []}}})
-                stack.enter_context(self._mock)
-            boto3.DEFAULT_SESSION = None
-            stack.callback(setattr, boto3, "DEFAULT_SESSION", None)
-            account_ids = [a.account_id for a in self.scenario.all_accounts()]
-            if self.server:
-                from labkit.remote import RemoteDirectory
-
-                self.directory = RemoteDirectory(account_ids, self.sessions, self.server, self.region)
-            else:
-                self.directory = Directory(account_ids, self.sessions)
-            spec = self.scenario.organization
-            # Read from moto in this process; a lab server's organization is not consulted (yet).
-            in_process = spec is not None and not self.server
-            self.organization = OrganizationView(self.scenario.account_named(spec.management_account).account_id) if in_process else None
-            self.gate = LabGate(self.directory, self)
-            # -- trail and clock (labkit/trail.py, labkit/clock.py) --
-            from labkit.clock import Clock
-            from labkit.trail import Trail
-
-            self.clock = Clock()
-            self.clock.install()
-            stack.callback(self.clock.uninstall)
-            self.trail = Trail(clock=self.clock)
-            self.gate.listeners.append(self.trail.record)
-            # -- end trail and clock --
-            interceptor.activate(self.gate)
-            stack.callback(interceptor.deactivate)
+            self._boot(stack)
             self._stack = stack
             _current = self
             if not self.server:  # a lab server is seeded by its owner
@@ -175,6 +137,44 @@ class Lab:
             stack.close()
             raise
         return self
+
+    def _boot(self, stack: ExitStack) -> None:
+        """Isolate the environment, start the mock (or reach the server), wire the gate, clock and trail."""
+        import boto3
+        from moto import mock_aws
+
+        from labkit import interceptor
+        from labkit.clock import Clock
+        from labkit.gate import LabGate
+        from labkit.organization import OrganizationView
+        from labkit.trail import Trail
+
+        stack.enter_context(safety.isolated_environment(self._environment()))
+        account_ids = [a.account_id for a in self.scenario.all_accounts()]
+        if self.server:
+            from labkit.remote import RemoteDirectory
+
+            safety.allow_endpoint(self.server)
+            stack.callback(safety.forbid_endpoint, self.server)
+            self.directory = RemoteDirectory(account_ids, self.sessions, self.server, self.region)
+        else:
+            self._mock = mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [], "services": []}}})
+            stack.enter_context(self._mock)
+            self.directory = Directory(account_ids, self.sessions)
+        boto3.DEFAULT_SESSION = None
+        stack.callback(setattr, boto3, "DEFAULT_SESSION", None)
+        spec = self.scenario.organization
+        # Read from moto in this process; a lab server's organization is not consulted (yet).
+        if spec is not None and not self.server:
+            self.organization = OrganizationView(self.scenario.account_named(spec.management_account).account_id)
+        self.gate = LabGate(self.directory, self)
+        self.clock = Clock()
+        self.clock.install()
+        stack.callback(self.clock.uninstall)
+        self.trail = Trail(clock=self.clock)
+        self.gate.listeners.append(self.trail.record)
+        interceptor.activate(self.gate)
+        stack.callback(interceptor.deactivate)
 
     def stop(self) -> None:
         """Shut the lab down and restore the environment as it was before start()."""
