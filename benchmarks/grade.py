@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import csv
 import json
 import os
 import subprocess
@@ -152,10 +153,15 @@ def main() -> None:
                         "--jobs", str(args.jobs), "--release", str(ROOT / "exercises")], env=env)
         nbg = timed([nbgrader, "autograde", "ps1"], cwd=course, env=nb_env)
 
-        book = json.loads((scratch / "out" / "gradebook.json").read_text())
+        # Both graders must have graded the class, and the same way: a fast wrong grader proves nothing.
         expected = {name: sum(POINTS[c] for c in solved) + (1 if len(solved) == 5 else 0) for name, solved in plan.items()}
+        book = json.loads((scratch / "out" / "gradebook.json").read_text())
         got = {s["student"]: s["total"] for s in book["students"]}
         assert got == expected, f"labkit graded the class wrong: {got} != {expected}"
+        subprocess.run([nbgrader, "export"], cwd=course, check=True, env=nb_env, capture_output=True)
+        with open(course / "grades.csv", newline="") as handle:
+            theirs = {row["student_id"]: round(float(row["score"])) for row in csv.DictReader(handle)}
+        assert theirs == expected, f"nbgrader graded the class differently: {theirs} != {expected}"
 
     n = args.students
     print(f"class: {n} submissions of {NB}, {args.jobs} jobs, {os.cpu_count()} cores")

@@ -33,9 +33,16 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops grading as Ctrl-C does: kernels killed, results kept
+
+
 def _grade(args: argparse.Namespace) -> int:
+    import signal
+
     from labkit.grading.classroom import grade_class
 
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         report = grade_class(
             Path(args.submissions),
@@ -53,13 +60,15 @@ def _grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(report)
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from labkit.checks import get_check
-    from labkit.grading.classroom import check_notebook
+    from labkit.grading.grader import check_notebook
 
     result = check_notebook(Path(args.notebook), name=args.name, timeout=args.timeout, release=Path(args.release) if args.release else None)
     for verdict in result.verdicts:
@@ -70,7 +79,15 @@ def _check(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     passed = sum(v.passed for v in result.verdicts)
     print(f"public checks passed: {passed}/{len(result.verdicts)} ({result.points}/{result.max_points} points)")
-    return 0
+    # Exit status for scripts: 0 when every public check passed, 1 otherwise.
+    return 0 if passed == len(result.verdicts) else 1
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _positive(text: str) -> float:
@@ -92,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     grade = commands.add_parser("grade", help="grade a class: one folder per student, holding their exercise notebooks")
     grade.add_argument("submissions", help="folder with one folder per student (named by the student's id)")
     grade.add_argument("--out", required=True, help="folder for gradebook.csv/json, feedback/ and report.html")
-    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: one per core)")
-    grade.add_argument("--timeout", type=_positive, default=120.0, help="seconds each notebook's run may take (default: 120)")
+    grade.add_argument("--jobs", type=_jobs, default=None, help="submissions graded at once (default: one per core)")
+    grade.add_argument("--timeout", type=_positive, default=120.0, help="seconds each notebook's cells may run (default: 120)")
     grade.add_argument("--notebook", action="append", help="exercise to grade, e.g. 01_users_and_groups (repeatable; default: those submitted)")
     grade.add_argument("--release", help="the kit's released exercises folder (default: ./exercises)")
     grade.set_defaults(run=_grade)

@@ -14,6 +14,8 @@ __all__ = [
     "InvalidInput",
     "ApiError",
     "Unmapped",
+    "BadNotebook",
+    "ServerLost",
 ]
 
 
@@ -143,3 +145,11 @@ class Unmapped(LabkitError):
             f"labkit cannot map {service} {operation} to the IAM actions and resources AWS would "
             f"authorize{detail}, so the lab does not allow it"
         )
+
+
+class BadNotebook(LabkitError):
+    """A submission file that cannot be run: not JSON, not a notebook, too large, unreadable."""
+
+
+class ServerLost(LabkitError):
+    """A lab server that stopped, or stopped answering, before it judged its run."""

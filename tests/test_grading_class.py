@@ -41,7 +41,9 @@ def _attack(name: str) -> str:
 
 def _insert_after(nb: nbformat.NotebookNode, index: int, source: str) -> int:
     """Insert a code cell after cell ``index``; returns its number as the learner sees it (1-based)."""
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+    cell = nbformat.v4.new_code_cell(source)
+    del cell["id"]  # the released notebooks are nbformat 4.4: cells have no ids
+    nb.cells.insert(index + 1, cell)
     return index + 2
 
 
@@ -185,3 +187,90 @@ def test_every_student__gets_exactly_the_score_and_reason_their_work_earns(grade
     entry = graded.students[student]
     assert (entry["total"], entry["reason"]) == (total, reason)
     assert entry["max"] == FULL
+
+
+HIDDEN_CONTENT = (
+    "No person in the company has a policy attached to them directly",  # users.6's title
+    "Only service users",  # its hint
+    "These users still have policies of their own",  # its message
+)
+
+
+@pytest.mark.slow
+def test_gradebook_csv__has_a_row_per_student_and_a_column_per_check(graded):
+    assert graded.rows[0] == ["student", "total", "max", "users.1", "users.2", "users.3", "users.4", "users.5", "users.6"]
+    assert [row[0] for row in graded.rows[1:]] == STUDENTS
+    for row in graded.rows[1:]:
+        assert int(row[1]) == sum(int(points) for points in row[3:]) and row[2] == str(FULL)
+        assert int(row[1]) == graded.expected[row[0]][0]
+
+
+@pytest.mark.slow
+def test_answer_that_is_not_plain_data__fails_its_check_with_the_reason(graded):
+    verdicts = {v["check_id"]: v for v in graded.students["partly_solved_unanswerable_answer"]["notebooks"][0]["verdicts"]}
+    assert verdicts["users.2"]["message"] == "your answer could not be handed to the grader: a builtins.generator is not plain data"
+
+
+@pytest.mark.slow
+def test_edited_check_cell__its_forged_answer_is_judged_like_any_answer(graded):
+    verdicts = {v["check_id"]: v for v in graded.students["edited_check_cells"]["notebooks"][0]["verdicts"]}
+    assert verdicts["users.2"]["message"] == "That is not the set of managed policies that reach carol (3 policies do)."
+
+
+@pytest.mark.slow
+def test_kernel_writing_to_the_output_folder__changes_nothing_the_grader_writes(graded):
+    from labkit.grading.classroom import Kit
+    from labkit.grading.gradebook import ResultStore, submission_key
+
+    out = graded.out
+    assert (graded.folder / "forged-by-a-kernel.txt").exists(), "the attack did not run: this test would prove nothing"
+    assert graded.students["writes_to_output_folder"]["total"] == 0
+    assert "everyone gets full marks" not in (out / "report.html").read_text("utf-8")
+    assert sorted(p.stem for p in (out / "feedback").rglob("*.html")) == STUDENTS
+    for student in STUDENTS:
+        total = graded.students[student]["total"]
+        assert f"Feedback for {student}: {total}/{FULL} points" in (out / "feedback" / f"{student}.html").read_text("utf-8")
+    kit = Kit.load(ROOT / "exercises", [NB], timeout=TIMEOUT)
+    store = ResultStore(out)
+    for student in STUDENTS:
+        stored = store.load(student, submission_key(graded.folder / "submissions" / student, [NB], kit.key))
+        assert stored is not None and stored.to_dict() == graded.students[student], f"{student}'s stored result was not restored"
+
+
+@pytest.mark.slow
+def test_feedback_pages__show_nothing_of_the_hidden_check_but_its_points(graded):
+    for page in (graded.out / "feedback").iterdir():
+        text = page.read_text("utf-8")
+        assert "hidden check: " in text and ", 1 point" in text
+        assert not any(secret in text for secret in HIDDEN_CONTENT), page.name
+
+
+@pytest.mark.slow
+def test_summary__counts_the_class_and_names_every_student_with_notes(graded):
+    out = graded.run.stdout
+    assert out.startswith(f"Graded {len(STUDENTS)} students ({len(STUDENTS)} now, 0 unchanged since the last run)")
+    for student, (_, reason) in graded.expected.items():
+        assert (f"  {student} (" in out) == bool(reason)
+    assert f"[{len(STUDENTS)}/{len(STUDENTS)}]" in graded.run.stderr  # the progress, one line per student off a terminal
+
+
+@pytest.mark.slow
+def test_grading_again_into_the_same_folder__reuses_every_result_and_writes_the_same_gradebook(graded):
+    before = {name: (graded.out / name).read_bytes() for name in ("gradebook.csv", "gradebook.json")}
+    run = grade(graded.folder, "submissions", "out")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith(f"Graded {len(STUDENTS)} students (0 now, {len(STUDENTS)} unchanged since the last run)")
+    assert {name: (graded.out / name).read_bytes() for name in before} == before
+
+
+@pytest.mark.slow
+def test_same_submissions_graded_again_elsewhere__score_exactly_the_same(graded, tmp_path):
+    subset = ["honest_solution", "duplicated_and_reordered_check_cells", "floods_output", "kernel_dies_os_exit"]
+    for student in subset:
+        shutil.copytree(graded.folder / "submissions" / student, tmp_path / "submissions" / student)
+    run = grade(tmp_path, "submissions", "out", "--jobs", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    again = {s["student"]: s for s in json.loads((tmp_path / "out" / "gradebook.json").read_text("utf-8"))["students"]}
+    assert again == {student: graded.students[student] for student in subset}
+    for student in subset:
+        assert (tmp_path / "out" / "feedback" / f"{student}.html").read_bytes() == (graded.out / "feedback" / f"{student}.html").read_bytes()

@@ -99,3 +99,37 @@ def test_gradebook_json__has_every_verdict_and_reason(tmp_path):
     student = book["students"][0]
     assert (book["max"], student["total"], student["reason"]) == (3, 2, "01_users_and_groups.ipynb: restored the deleted check cell for users.1")
     assert student["notebooks"][0]["verdicts"][1]["message"] == "These users still have policies of their own: henry."
+
+
+def test_output_guard__undoes_what_others_wrote_and_keeps_what_the_grader_wrote(tmp_path):
+    from labkit.grading.gradebook import OutputGuard
+
+    (tmp_path / "gradebook.csv").write_text("genuine")
+    (tmp_path / "feedback").mkdir()
+    (tmp_path / "feedback" / "alice.html").write_text("alice: 2/13")
+    guard = OutputGuard(tmp_path)
+    store = ResultStore(tmp_path, guard=guard)
+    store.save(_result("alice"), "key")  # the grader's own write
+    (tmp_path / "gradebook.csv").write_text("forged")
+    (tmp_path / "feedback" / "alice.html").unlink()
+    (tmp_path / "feedback" / "mallory.html").write_text("13/13")
+    (tmp_path / ".results" / "bob.json").write_text("{}")
+    (tmp_path / "report.html").symlink_to(tmp_path / "gradebook.csv")
+    guard.restore()
+    assert (tmp_path / "gradebook.csv").read_text() == "genuine"
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["alice.html"]
+    assert (tmp_path / "feedback" / "alice.html").read_text() == "alice: 2/13"
+    assert [p.name for p in (tmp_path / ".results").iterdir()] == ["alice.json"] and store.load("alice", "key") == _result("alice")
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_output_guard__puts_back_a_results_folder_replaced_by_a_link(tmp_path):
+    from labkit.grading.gradebook import OutputGuard
+
+    guard = OutputGuard(tmp_path)
+    ResultStore(tmp_path, guard=guard).save(_result("alice"), "key")
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / ".results").rename(elsewhere)
+    (tmp_path / ".results").symlink_to(elsewhere, target_is_directory=True)
+    guard.restore()
+    assert not (tmp_path / ".results").is_symlink() and ResultStore(tmp_path).load("alice", "key") == _result("alice")

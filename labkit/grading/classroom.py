@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from labkit.errors import LabkitError
-from labkit.grading.gradebook import ResultStore, atomic_write, submission_key, write_gradebook
+from labkit.grading.gradebook import OutputGuard, ResultStore, atomic_write, submission_key, write_gradebook
 from labkit.grading.grader import DEFAULT_TIMEOUT, Aborted, Grader, Kit, find_release
 from labkit.grading.results import NotebookResult, StudentResult
 from labkit.grading.servers import LabServers
@@ -57,6 +58,11 @@ class ClassReport:
         *books, feedback = self.files
         lines.append("Wrote " + ", ".join(str(p) for p in books) + f" and {n} feedback pages in {feedback}{os.sep}.")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from labkit.grading.report import class_report_html
+
+        return class_report_html(self.results, self.checks)
 
 
 class _Progress:
@@ -138,8 +144,9 @@ def grade_class(
     kit = Kit.load(release, names, timeout=timeout)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    store = ResultStore(out)
-    store.sweep()
+    ResultStore(out).sweep()
+    guard = OutputGuard(out)  # before any kernel runs
+    store = ResultStore(out, guard=guard)
     keys = {s.name: submission_key(s, names, kit.key) for s in students}
     results: dict[str, StudentResult] = {}
     for student in students:
@@ -153,70 +160,80 @@ def grade_class(
         if student.name in results:
             bar.advance(results[student.name], f"{student.name}: unchanged since the last run")
     workers = max(1, min(jobs or default_jobs(), len(todo) * len(names) or 1))
-    failures: list[BaseException] = []
+    complete: set[str] = set(results)  # students whose every notebook was graded (kept for resuming)
+
+    def finished(result: StudentResult) -> None:
+        results[result.student] = result
+        if all(n.status != "error" for n in result.notebooks):
+            complete.add(result.student)
+            store.save(result, keys[result.student])
+        bar.advance(result)
+
     if todo:
-        with LabServers() as servers:
-            grader = Grader(kit, servers, timeout=timeout)
-            work: queue.Queue[tuple[str, str, Path]] = queue.Queue()
-            for student in todo:
-                for name in names:
-                    work.put((student.name, name, student / f"{name}.ipynb"))
-            done: queue.Queue[tuple[str, NotebookResult | BaseException]] = queue.Queue()
-
-            def worker() -> None:
-                while True:
-                    try:
-                        student_name, name, path = work.get_nowait()
-                    except queue.Empty:
-                        return
-                    try:
-                        done.put((student_name, grader.grade(name, path)))
-                    except Aborted:
-                        return
-                    except BaseException as err:  # a grader bug or a dead server process: stop the class
-                        done.put((student_name, err))
-                        return
-
-            threads = [threading.Thread(target=worker, name=f"labkit-grade-{i}", daemon=True) for i in range(workers)]
-            for thread in threads:
-                thread.start()
-            partial: dict[str, list[NotebookResult]] = {}
-            remaining = len(todo) * len(names)
-            try:
-                while remaining:
-                    try:
-                        student_name, item = done.get(timeout=0.25)
-                    except queue.Empty:
-                        if not any(t.is_alive() for t in threads) and done.empty():
-                            break
-                        continue
-                    remaining -= 1
-                    if isinstance(item, BaseException):
-                        failures.append(item)
-                        grader.abort()
-                        break
-                    partial.setdefault(student_name, []).append(item)
-                    if len(partial[student_name]) == len(names):
-                        ordered = sorted(partial.pop(student_name), key=lambda r: names.index(r.notebook))
-                        result = StudentResult(student_name, ordered)
-                        results[student_name] = result
-                        store.save(result, keys[student_name])
-                        bar.advance(result)
-            except BaseException:
-                grader.abort()
-                raise
-            finally:
-                for thread in threads:
-                    thread.join(timeout=30)
-                # Whatever a kernel wrote into .results meanwhile, what the grader knows wins.
-                for student_name, result in results.items():
-                    store.save(result, keys[student_name])
-    if failures:
-        err = failures[0]
-        raise err if isinstance(err, LabkitError) else LabkitError(f"grading stopped: {type(err).__name__}: {err}") from err
+        try:
+            with LabServers() as servers:
+                _grade_in_parallel(Grader(kit, servers, timeout=timeout), todo, names, workers, finished)
+        finally:
+            # Whatever a kernel wrote into the grader's files meanwhile is undone; what the
+            # grader knows is stored again.
+            guard.restore()
+            for student_name in sorted(complete):
+                store.save(results[student_name], keys[student_name])
     ordered_results = [results[s.name] for s in students]
     files = _write_outputs(out, ordered_results, kit.checks)
     return ClassReport(ordered_results, kit.checks, out, len(students) - reused, reused, time.monotonic() - started, workers, files)
+
+
+def _grade_in_parallel(grader: Grader, todo: list[Path], names: list[str], workers: int, finished: Any) -> None:
+    """Grade every notebook of ``todo`` on ``workers`` threads; ``finished(result)`` per student."""
+    work: queue.Queue[tuple[str, str, Path]] = queue.Queue()
+    for student in todo:
+        for name in names:
+            work.put((student.name, name, student / f"{name}.ipynb"))
+    done: queue.Queue[tuple[str, NotebookResult | BaseException]] = queue.Queue()
+
+    def worker() -> None:
+        while True:
+            try:
+                student_name, name, path = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((student_name, grader.grade(name, path)))
+            except Aborted:
+                return
+            except Exception as err:
+                if not grader.servers.alive():  # no lab server can start: nothing more can be graded
+                    done.put((student_name, err))
+                    return
+                done.put((student_name, grader.failed(name, err)))  # a grader bug: this notebook only
+
+    threads = [threading.Thread(target=worker, name=f"labkit-grade-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    partial: dict[str, list[NotebookResult]] = {}
+    remaining = len(todo) * len(names)
+    try:
+        while remaining:
+            try:
+                student_name, item = done.get(timeout=0.25)
+            except queue.Empty:
+                if not any(t.is_alive() for t in threads) and done.empty():
+                    raise LabkitError("grading stopped: every worker ended early") from None
+                continue
+            remaining -= 1
+            if isinstance(item, BaseException):
+                raise item if isinstance(item, LabkitError) else LabkitError(f"grading stopped: {type(item).__name__}: {item}")
+            partial.setdefault(student_name, []).append(item)
+            if len(partial[student_name]) == len(names):
+                ordered = sorted(partial.pop(student_name), key=lambda r: names.index(r.notebook))
+                finished(StudentResult(student_name, ordered))
+    except BaseException:
+        grader.abort()
+        raise
+    finally:
+        for thread in threads:
+            thread.join(timeout=30)
 
 
 def _write_outputs(out: Path, results: list[StudentResult], checks: list[dict[str, Any]]) -> list[Path]:
@@ -228,8 +245,8 @@ def _write_outputs(out: Path, results: list[StudentResult], checks: list[dict[st
     feedback.mkdir(exist_ok=True)
     wanted = {f"{r.student}.html" for r in results}
     for stray in feedback.iterdir():
-        if stray.name not in wanted and stray.is_file():
-            stray.unlink()
+        if stray.name not in wanted:
+            shutil.rmtree(stray) if stray.is_dir() and not stray.is_symlink() else stray.unlink()
     for result in results:
         atomic_write(feedback / f"{result.student}.html", feedback_html(result).encode("utf-8"))
     report = out / "report.html"

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,9 +22,11 @@ from typing import Any
 
 from labkit.grading.results import StudentResult
 
-__all__ = ["atomic_write", "submission_key", "ResultStore", "write_gradebook", "gradebook_rows"]
+__all__ = ["atomic_write", "submission_key", "ResultStore", "OutputGuard", "write_gradebook", "gradebook_rows", "OWNED"]
 
 _VERSION = 1
+#: What the grader owns in its output folder: no one else's writes there survive a run.
+OWNED = ("gradebook.csv", "gradebook.json", "report.html", "feedback", ".results")
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -60,11 +63,74 @@ def submission_key(folder: Path, notebooks: Iterable[str], kit: str) -> str:
     return digest.hexdigest()
 
 
+class OutputGuard:
+    """Undoes every change to the grader's files in ``out`` that the grader did not make itself.
+
+    Taken before any kernel runs; :meth:`restore` (once the kernels are gone) puts back what was
+    there, removes what was added, and keeps what :meth:`record` says the grader wrote.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.before = self._files()
+        self.folders = self._folders()
+        self.ours: dict[Path, bytes] = {}
+
+    def _folders(self) -> set[Path]:
+        return {Path(r) / d for name in OWNED for r, dirs, _ in os.walk(self.out / name) for d in dirs} | {
+            self.out / name for name in OWNED if (self.out / name).is_dir() and not (self.out / name).is_symlink()
+        }
+
+    def _files(self) -> dict[Path, bytes]:
+        found: dict[Path, bytes] = {}
+        for name in OWNED:
+            top = self.out / name
+            paths = [top] if not top.is_dir() or top.is_symlink() else [Path(r) / f for r, _, files in os.walk(top) for f in files]
+            for path in paths:
+                if path.is_symlink() or path.is_file():
+                    try:
+                        found[path] = b"" if path.is_symlink() else path.read_bytes()
+                    except OSError:
+                        pass
+        return found
+
+    def record(self, path: Path, data: bytes) -> None:
+        self.ours[path] = data
+
+    def restore(self) -> list[Path]:
+        """Undo foreign changes; returns the paths that were put back or removed."""
+        undone = []
+        now = set(self._files())
+        for path in now - set(self.before) - set(self.ours):
+            path.unlink(missing_ok=True)
+            undone.append(path)
+        for path, data in {**self.before, **self.ours}.items():
+            try:
+                same = not path.is_symlink() and path.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                if path.is_symlink():
+                    path.unlink()
+                elif path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                atomic_write(path, data)
+                undone.append(path)
+        for folder in sorted(self._folders() - self.folders, key=lambda p: len(p.parts), reverse=True):
+            try:
+                folder.rmdir()  # only if empty: a folder that now holds the grader's files stays
+                undone.append(folder)
+            except OSError:
+                pass
+        return undone
+
+
 class ResultStore:
     """``DIR/.results``: each graded student's result and the key it was graded under."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, *, guard: OutputGuard | None = None) -> None:
         self.folder = out / ".results"
+        self.guard = guard
 
     def _path(self, student: str) -> Path:
         return self.folder / f"{student}.json"
@@ -86,6 +152,8 @@ class ResultStore:
         """Store a result, unless the same bytes are already there."""
         data = self._encode(result, key)
         path = self._path(result.student)
+        if self.guard is not None:
+            self.guard.record(path, data)
         try:
             if path.read_bytes() == data:
                 return

@@ -100,6 +100,23 @@ def _kernel_env(url: str, answers: Path, scratch: Path, scenario: Any) -> dict[s
     return env
 
 
+_SCRATCH = "labkit-grade-"
+
+
+def _sweep_scratch() -> None:
+    """Remove run folders left by graders that were killed (their process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*-*"):
+        try:
+            pid = int(folder.name[len(_SCRATCH):].split("-")[0])
+            os.kill(pid, 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
 class Aborted(Exception):
     """The grader was stopped (Ctrl-C) while this notebook ran."""
 
@@ -116,8 +133,10 @@ class Grader:
         self.timeout = timeout
         self._untouched: dict[str, dict[str, tuple[bool, str]]] = {}
         self._lock = threading.Lock()
+        self._untouched_lock = threading.Lock()
         self._runs: set[Run] = set()
         self._cancel = threading.Event()
+        _sweep_scratch()
 
     def abort(self) -> None:
         """Stop every run now (from another thread): their kernels are killed."""
@@ -140,7 +159,7 @@ class Grader:
 
     def untouched(self, name: str) -> dict[str, tuple[bool, str]]:
         """Verdicts on a freshly seeded account with no answers (cached per notebook)."""
-        with self._lock:
+        with self._untouched_lock:
             if name not in self._untouched:
                 server = self.servers.spawn()
                 try:
@@ -162,6 +181,12 @@ class Grader:
             verdicts.append(Verdict(check_id, passed, spec["points"] if passed else 0, spec["points"], spec["hidden"], message))
         return verdicts
 
+    def failed(self, name: str, err: BaseException) -> NotebookResult:
+        """The result of a notebook the grader itself failed on: nothing earned, graded again next run."""
+        note = f"the grader failed on this notebook ({type(err).__name__}: {err}); it will be graded again on the next run"
+        verdicts = [Verdict(c["id"], False, 0, c["points"], c["hidden"], "not graded") for c in self.kit.checks if c["notebook"] == name]
+        return NotebookResult(name, "error", [note], verdicts)
+
     def grade(self, name: str, path: Path | None, *, public_only: bool = False) -> NotebookResult:
         """Grade one submitted notebook (``path`` None or absent: a missing notebook)."""
         if self._cancel.is_set():
@@ -173,7 +198,7 @@ class Grader:
         except BadNotebook as err:
             return NotebookResult(name, "unreadable", [f"{err}: {_UNTOUCHED}"], self._verdicts(name, self.untouched(name), {}, public_only))
         check_ids = self._check_ids(name, public_only)
-        scratch = Path(tempfile.mkdtemp(prefix="labkit-grade-"))
+        scratch = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-"))
         server = self.servers.spawn()
         try:
             (scratch / "work").mkdir()

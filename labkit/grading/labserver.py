@@ -151,7 +151,10 @@ def _judge(warm: _Warm, command: dict[str, Any]) -> list[dict[str, Any]]:
     answers = command.get("answers", {})
     results = []
     for check_id in command.get("checks", []):
-        answer = decode(answers[check_id]) if check_id in answers else None
+        try:
+            answer = decode(answers[check_id]) if check_id in answers else None
+        except (ValueError, TypeError):
+            answer = None
         result = evaluate(check_id, _Context(warm, clients, answer))
         results.append({"check": check_id, "passed": result.passed, "message": result.message})
     return results

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labkit.errors import LabkitError
+from labkit.errors import BadNotebook, LabkitError
 
 __all__ = ["Released", "RunCell", "Prepared", "BadNotebook", "load_released", "read_submission", "prepare"]
 
@@ -25,10 +25,6 @@ MAX_NOTEBOOK_BYTES = 50_000_000
 _CHECK_CALL = re.compile(r"""\.check\(\s*["']([\w.\-]+)["']""")
 _CHECK_CELL = re.compile(r"""^lab\.check\(\s*["']([\w.\-]+)["'][^\n]*\)$""")
 _MY_WORK = re.compile(r"""^lab\.check_my_work\([^\n]*\)$""")
-
-
-class BadNotebook(LabkitError):
-    """A submission file that cannot be run: not JSON, not a notebook, too large, unreadable."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import base64
 import html
 import io
 from typing import Any
+from urllib.parse import quote
 
 from labkit.grading.results import StudentResult
 
@@ -70,7 +71,7 @@ def class_report_html(results: list[StudentResult], checks: list[dict[str, Any]]
     for r in results:
         cells = "".join(f"<td class='num'>{r.verdicts[c['id']].points if c['id'] in r.verdicts else 0}</td>" for c in checks)
         rows.append(
-            f"<tr><td><a href='feedback/{html.escape(r.student)}.html'>{html.escape(r.student)}</a></td>"
+            f"<tr><td><a href='feedback/{html.escape(quote(r.student))}.html'>{html.escape(r.student)}</a></td>"
             f"<td class='num'>{r.total}/{r.max_points}</td>{cells}<td>{html.escape(r.reason)}</td></tr>"
         )
     return (

@@ -31,7 +31,7 @@ class NotebookResult:
     """One exercise notebook of one submission: how its run went, and its checks' verdicts."""
 
     notebook: str
-    status: str  # "graded", "missing", "unreadable" or "server lost"
+    status: str  # "graded", "missing", "unreadable", "server lost" or "error" (the grader's own failure)
     notes: list[str] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
 

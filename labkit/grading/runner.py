@@ -9,12 +9,14 @@ IPython and Jupyter configuration folders, and its lab pointed at the grader's l
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from labkit.grading.normalise import RunCell
@@ -35,6 +37,7 @@ class RunOutcome:
     aborted: bool = False  # stopped by the grader (Ctrl-C), not by the notebook
 
 
+@lru_cache(maxsize=1)
 def _client_class() -> type:
     from nbclient import NotebookClient
 
@@ -57,6 +60,10 @@ def _client_class() -> type:
         def handle_comm_msg(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
             return None  # widgets: nothing to keep
 
+        async def async_start_new_kernel(self, **kwargs: Any) -> None:
+            await super().async_start_new_kernel(**kwargs)
+            self.run._started(getattr(getattr(self.km, "provisioner", None), "process", None))
+
     return GradedClient
 
 
@@ -74,12 +81,18 @@ class Run:
         self.deadline: float | None = None
         self.errors: list[tuple[int, str, str]] = []
         self._client: Any = None
+        self._process: Any = None
         self._aborted = threading.Event()
 
     def _remaining(self, cell: Any) -> int:
         if self.deadline is None:
             return int(self.timeout) + 1
         return max(1, int(self.deadline - time.monotonic() + 0.999))
+
+    def _started(self, process: Any) -> None:
+        self._process = process
+        if self._aborted.is_set():  # stopped while the kernel was starting
+            self._kill()
 
     async def _on_start(self, notebook: Any) -> None:
         self.deadline = time.monotonic() + self.timeout
@@ -99,12 +112,14 @@ class Run:
     def abort(self) -> None:
         """Kill the kernel now (the grader is stopping)."""
         self._aborted.set()
-        client = self._client
-        provisioner = getattr(getattr(client, "km", None), "provisioner", None)
-        pgid = getattr(provisioner, "pgid", None)
-        if pgid:
+        self._kill()
+
+    def _kill(self) -> None:
+        # The kernel leads its own process group: kill the group, children the learner started too.
+        process = self._process
+        if process is not None and process.poll() is None:
             try:
-                os.killpg(pgid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
             except OSError:
                 pass
 
@@ -151,6 +166,10 @@ class Run:
             ending = asyncio.run(self._execute())
         except Exception as err:  # nbclient or jupyter_client failing: report it, grade the account
             ending = f"error:{type(err).__name__}: {err}"
+        finally:
+            self._kill()  # whatever happened, no kernel outlives its run
+            if self._client is not None:
+                atexit.unregister(self._client._cleanup_kernel)
         outcome = RunOutcome(seconds=time.monotonic() - started, aborted=self._aborted.is_set())
         outcome.notes = self._notes(ending)
         return outcome

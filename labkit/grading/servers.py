@@ -17,13 +17,9 @@ import tempfile
 import threading
 from typing import Any
 
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, ServerLost
 
 __all__ = ["LabServers", "Server", "ServerLost", "server_environment"]
-
-
-class ServerLost(LabkitError):
-    """A lab server that stopped, or stopped answering, before it judged its run."""
 
 
 def server_environment() -> dict[str, str]:
@@ -39,25 +35,40 @@ class Server:
         self._channel = channel  # a socket (forked server) or None (process with stdin/stdout)
         self._process = process
         self._pid: int | None = process.pid if process is not None else None
+        self._files: tuple[Any, Any] | None = None
 
     def _lines(self, timeout: float) -> tuple[Any, Any]:
+        if self._files is None:
+            if self._channel is not None:
+                self._files = (self._channel.makefile("rb"), self._channel.makefile("wb"))
+            else:
+                assert self._process is not None and self._process.stdout is not None and self._process.stdin is not None
+                self._files = (self._process.stdout, self._process.stdin)
         if self._channel is not None:
             self._channel.settimeout(timeout)
-            return self._channel.makefile("rb"), self._channel.makefile("wb")
-        assert self._process is not None and self._process.stdout is not None and self._process.stdin is not None
-        return self._process.stdout, self._process.stdin
+        return self._files
+
+    def pid(self, *, timeout: float = 120) -> int:
+        """The server's process id (waits for the forked server to say hello)."""
+        if self._pid is None:
+            try:
+                rfile, _ = self._lines(timeout)
+                hello = json.loads(rfile.readline() or b"null")
+            except (OSError, ValueError):
+                hello = None
+            if not isinstance(hello, dict) or not isinstance(hello.get("pid"), int):
+                raise ServerLost("the lab server stopped before the run ended")
+            self._pid = hello["pid"]
+        return self._pid
 
     def judge(self, check_ids: list[str], answers: dict[str, Any], *, timeout: float = 120) -> dict[str, tuple[bool, str]]:
         """Close the account to the learner and run ``check_ids`` on it: id -> (passed, message).
 
         ``answers`` maps check ids to answers already encoded by labkit.grading.answers.encode.
         """
+        self.pid(timeout=timeout)
         try:
             rfile, wfile = self._lines(timeout)
-            hello = json.loads(rfile.readline() or b"null") if self._channel is not None else {"pid": self._pid}
-            if not isinstance(hello, dict):
-                raise ServerLost("the lab server stopped before the run ended")
-            self._pid = hello.get("pid") if isinstance(hello.get("pid"), int) else None
             wfile.write(json.dumps({"op": "judge", "checks": check_ids, "answers": answers}).encode() + b"\n")
             wfile.flush()
             reply = json.loads(rfile.readline() or b"null")
@@ -73,6 +84,11 @@ class Server:
 
     def close(self) -> None:
         if self._channel is not None:
+            for handle in self._files or ():
+                try:
+                    handle.close()
+                except OSError:  # unsent bytes to a server that is gone
+                    pass
             self._channel.close()
         if self._process is not None:
             self._process.kill()

@@ -29,4 +29,6 @@ for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
 (out / "gradebook.csv").write_text("student,total,max\nwrites_to_output_folder,13,13\n")
 (out / "gradebook.json").write_text("{}")
 (out / "report.html").write_text("everyone gets full marks")
-(out / "forged-by-a-kernel.txt").write_text("the kernel could write here")
+(out / "feedback" / "extra").mkdir(exist_ok=True)
+(out / "feedback" / "extra" / "page.html").write_text("13/13: full marks")
+(out.parent / "forged-by-a-kernel.txt").write_text(f"the kernel wrote into {out}")
