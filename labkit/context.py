@@ -20,8 +20,6 @@ def request_context(gate: Any, caller: Any, target: Any, call: Any) -> dict[str,
     aws:username, aws:PrincipalArn, aws:PrincipalAccount and aws:PrincipalType follow from the
     caller's ARN and are filled in by the engine itself.
     """
-    from labkit.actions import resource_tags
-
     now = gate.now()
     context: dict[str, Any] = {
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -60,7 +58,7 @@ def request_context(gate: Any, caller: Any, target: Any, call: Any) -> dict[str,
         # An S3 object's tags are tested with s3:ExistingObjectTag/<key>, not aws:ResourceTag
         # (Amazon S3 User Guide, "Tagging and access control policies").
         prefix = "s3:ExistingObjectTag" if _is_s3_object(target.resource) else "aws:ResourceTag"
-        for key, value in resource_tags(target.resource, account_id=account, region=region).items():
+        for key, value in gate.directory.resource_tags(target.resource, account_id=account, region=region).items():
             context[f"{prefix}/{key}"] = value
     context.update(target.context)
     return context

@@ -161,7 +161,6 @@ class LabGate:
 
     def decide(self, caller: Caller, target: Target, call: ApiCall | None = None) -> Any:
         """The engine's decision for ``caller`` doing ``target``, with every policy AWS consults."""
-        from labkit.actions import resource_policy
         from labkit.policy import Request, evaluate
 
         directory = self.directory
@@ -173,7 +172,7 @@ class LabGate:
         scps = organization.scps(caller.account_id) if organization is not None else ()
         rcps = organization.rcps(resource_account) if organization is not None else ()
         region = call.region if call else "us-east-1"
-        policy_text = resource_policy(target.resource, account_id=resource_account, region=region, action=target.action)
+        policy_text = directory.resource_policy(target.resource, account_id=resource_account, region=region, action=target.action)
         request = Request(
             target.action,
             target.resource,

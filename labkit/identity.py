@@ -133,6 +133,18 @@ class Directory:
         policy = _iam(caller.account_id).managed_policies.get(arn)
         return _managed(policy) if policy is not None else None
 
+    def resource_policy(self, arn: str, *, account_id: str, region: str, action: str | None = None) -> str | None:
+        """The resource-based policy AWS consults for ``action`` on ``arn`` (labkit.actions reads moto)."""
+        from labkit.actions import resource_policy
+
+        return resource_policy(arn, account_id=account_id, region=region, action=action)
+
+    def resource_tags(self, arn: str, *, account_id: str, region: str) -> dict[str, str]:
+        """The tags on the resource ``arn`` (aws:ResourceTag, s3:ExistingObjectTag)."""
+        from labkit.actions import resource_tags
+
+        return resource_tags(arn, account_id=account_id, region=region)
+
     def principal_tags(self, caller: Caller) -> dict[str, str]:
         """aws:PrincipalTag values: the user's or role's tags, overridden by session tags."""
         iam = _iam(caller.account_id)

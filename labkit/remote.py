@@ -13,6 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from labkit.identity import Caller, Directory, admin_credentials, compiled
 from labkit.sessions import SessionStore
 
@@ -33,7 +35,11 @@ class RemoteDirectory(Directory):
         self._clients: dict[str, Any] = {}
 
     def _iam(self, account_id: str) -> Any:
-        if account_id not in self._clients:
+        return self._client("iam", account_id)
+
+    def _client(self, service: str, account_id: str, region: str | None = None) -> Any:
+        key_ = (service, account_id, region or self._region)
+        if key_ not in self._clients:
             import botocore.session
 
             from labkit import interceptor
@@ -42,10 +48,72 @@ class RemoteDirectory(Directory):
             core.unregister("before-call", interceptor._before_call)
             core.unregister("after-call", interceptor._after_call)
             key, secret = admin_credentials(account_id)
-            self._clients[account_id] = core.create_client(
-                "iam", region_name=self._region, endpoint_url=self._endpoint, aws_access_key_id=key, aws_secret_access_key=secret
+            self._clients[key_] = core.create_client(
+                service, region_name=region or self._region, endpoint_url=self._endpoint, aws_access_key_id=key, aws_secret_access_key=secret
             )
-        return self._clients[account_id]
+        return self._clients[key_]
+
+    def resource_policy(self, arn: str, *, account_id: str, region: str, action: str | None = None) -> str | None:
+        """Read the resource's policy through the administrator's API calls to the server."""
+        from labkit.actions.resource_policies import TRUST_POLICY_ACTIONS
+
+        parts = arn.split(":", 5)
+        if len(parts) != 6:
+            return None
+        service, where, account, resource = parts[2], parts[3] or region, parts[4] or account_id, parts[5]
+        if account not in self.account_ids:
+            return None
+        try:
+            if service == "s3":
+                return self._client("s3", account).get_bucket_policy(Bucket=resource.split("/", 1)[0])["Policy"]
+            if service == "iam" and resource.startswith("role/"):
+                if action is not None and action not in TRUST_POLICY_ACTIONS:
+                    return None
+                return _document(self._iam(account).get_role(RoleName=resource.rsplit("/", 1)[-1])["Role"]["AssumeRolePolicyDocument"])
+            if service == "sqs":
+                sqs = self._client("sqs", account, where)
+                url = sqs.get_queue_url(QueueName=resource, QueueOwnerAWSAccountId=account)["QueueUrl"]
+                return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
+            if service == "sns":
+                return self._client("sns", account, where).get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy")
+            if service == "kms":
+                return self._client("kms", account, where).get_key_policy(KeyId=arn, PolicyName="default")["Policy"]
+            if service == "lambda" and resource.startswith("function:"):
+                from labkit.actions.resource_policies import aws_principals
+
+                return aws_principals(self._client("lambda", account, where).get_policy(FunctionName=arn)["Policy"])
+        except (ClientError, BotoCoreError):  # no policy, no such resource: AWS consults none
+            return None
+        return None
+
+    def resource_tags(self, arn: str, *, account_id: str, region: str) -> dict[str, str]:
+        """Read the resource's tags through the administrator's API calls to the server."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6:
+            return {}
+        service, where, account, resource = parts[2], parts[3] or region, parts[4] or account_id, parts[5]
+        if account not in self.account_ids:
+            return {}
+        try:
+            if service == "s3":
+                bucket, _, key = resource.partition("/")
+                s3 = self._client("s3", account)
+                tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] if key else s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+            elif service == "iam" and resource.startswith(("user/", "role/")):
+                iam, name = self._iam(account), resource.rsplit("/", 1)[-1]
+                tags = iam.list_user_tags(UserName=name)["Tags"] if resource.startswith("user/") else iam.list_role_tags(RoleName=name)["Tags"]
+            elif service == "sns":
+                tags = self._client("sns", account, where).list_tags_for_resource(ResourceArn=arn)["Tags"]
+            elif service == "kms":
+                found = self._client("kms", account, where).list_resource_tags(KeyId=arn)["Tags"]
+                return {t["TagKey"]: t["TagValue"] for t in found}
+            elif service == "lambda":
+                return dict(self._client("lambda", account, where).list_tags(Resource=arn)["Tags"])
+            else:
+                return {}
+        except (ClientError, BotoCoreError):  # untagged, missing or not a single resource: no tags
+            return {}
+        return {t["Key"]: t["Value"] for t in tags}
 
     def _key_owner(self, access_key: str) -> Caller | None:
         for account in self.account_ids:

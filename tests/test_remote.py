@@ -57,3 +57,44 @@ def test_labkit_server_env__points_new_labs_at_the_server(server, monkeypatch):
     monkeypatch.setenv("LABKIT_SERVER", server.url)
     lab = Lab()
     assert lab.server == server.url
+
+
+def _policy(*statements):
+    import json
+
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_resource_policies_and_tags__are_read_from_the_server(server):
+    with Lab(server=server.url) as lab:
+        s3 = lab.client("s3")
+        s3.create_bucket(Bucket="remote-shared")
+        s3.put_bucket_tagging(Bucket="remote-shared", Tagging={"TagSet": [{"Key": "team", "Value": "telemetry"}]})
+        frank = lab.session_as("frank").client("s3")
+        with pytest.raises(ClientError):
+            frank.list_objects_v2(Bucket="remote-shared")
+        s3.put_bucket_policy(Bucket="remote-shared", Policy=_policy({
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/frank"},
+            "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::remote-shared"}))
+        assert frank.list_objects_v2(Bucket="remote-shared")["KeyCount"] == 0
+        lab.client("iam").put_user_policy(UserName="dave", PolicyName="abac", PolicyDocument=_policy({
+            "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/team": "telemetry"}}}))
+        with pytest.raises(ClientError) as err:
+            lab.session_as("dave").client("s3").list_objects_v2(Bucket="remote-shared")
+        assert err.value.response["Error"]["Message"].endswith("with an explicit deny in an identity-based policy")
+
+
+def test_assume_role__works_against_the_server(server):
+    with Lab(server=server.url) as lab:
+        iam = lab.client("iam")
+        iam.create_role(RoleName="remote-ops", AssumeRolePolicyDocument=_policy(
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/carol"}, "Action": "sts:AssumeRole"}))
+        iam.attach_role_policy(RoleName="remote-ops", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        credentials = lab.session_as("carol").client("sts").assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/remote-ops", RoleSessionName="ops")["Credentials"]
+        ops = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+                            aws_session_token=credentials["SessionToken"], region_name="us-east-1")
+        assert ops.client("iam").list_users()["Users"]
+        with pytest.raises(ClientError):
+            ops.client("s3").list_buckets()

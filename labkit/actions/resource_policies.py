@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from labkit.actions.state import backend, quietly, s3_bucket, split_arn
 
-__all__ = ["resource_policy", "TRUST_POLICY_ACTIONS"]
+__all__ = ["resource_policy", "aws_principals", "TRUST_POLICY_ACTIONS"]
 
 #: The actions for which AWS consults a role's trust policy (its resource-based policy).
 TRUST_POLICY_ACTIONS = frozenset({
@@ -93,10 +93,10 @@ def _lambda(resource: str, account: str, region: str, full: str) -> str | None:
         return None
     name, _, qualifier = resource[len("function:"):].partition(":")
     policy = json.loads(awslambda.get_policy(name, qualifier or None)).get("Policy")  # raises if none
-    return _aws_principals(policy) if isinstance(policy, str) and policy else None
+    return aws_principals(policy) if isinstance(policy, str) and policy else None
 
 
-def _aws_principals(text: str) -> str:
+def aws_principals(text: str) -> str:
     """moto keeps AddPermission's account principal as a bare id; AWS stores the account's root ARN."""
     document = json.loads(text)
     statements = document.get("Statement")
