@@ -164,9 +164,14 @@ class Lab:
         boto3.DEFAULT_SESSION = None
         stack.callback(setattr, boto3, "DEFAULT_SESSION", None)
         spec = self.scenario.organization
-        # Read from moto in this process; a lab server's organization is not consulted (yet).
-        if spec is not None and not self.server:
-            self.organization = OrganizationView(self.scenario.account_named(spec.management_account).account_id)
+        if spec is not None:
+            management = self.scenario.account_named(spec.management_account).account_id
+            if self.server:
+                from labkit.organization import RemoteOrganizationView
+
+                self.organization = RemoteOrganizationView(management, self.directory.admin_client("organizations", management))
+            else:
+                self.organization = OrganizationView(management)
         self.gate = LabGate(self.directory, self)
         self.clock = Clock()
         self.clock.install()

@@ -63,3 +63,47 @@ class OrganizationView:
     def rcps(self, account_id: str) -> tuple[tuple[Any, ...], ...]:
         """The RCP levels that apply to resources of ``account_id``."""
         return self._levels(account_id, "RESOURCE_CONTROL_POLICY")
+
+
+class RemoteOrganizationView(OrganizationView):
+    """The same view, read through the management account's Organizations API on a lab server."""
+
+    def __init__(self, management_account: str, client: Any) -> None:
+        super().__init__(management_account)
+        self._orgs = client  # an Organizations client of the management account's administrator
+
+    @property
+    def org_id(self) -> str | None:
+        try:
+            return self._orgs.describe_organization()["Organization"]["Id"]
+        except self._orgs.exceptions.ClientError:
+            return None
+
+    def contains(self, account_id: str) -> bool:
+        try:
+            self._orgs.describe_account(AccountId=account_id)
+        except self._orgs.exceptions.ClientError:
+            return False
+        return True
+
+    def _levels(self, account_id: str, policy_type: str) -> tuple[tuple[Any, ...], ...]:
+        from labkit.identity import compiled
+
+        if not self.contains(account_id):
+            return ()
+        chain, child = [account_id], account_id
+        while True:
+            parents = self._orgs.list_parents(ChildId=child)["Parents"]
+            if not parents:
+                break
+            child = parents[0]["Id"]
+            chain.append(child)
+            if parents[0]["Type"] == "ROOT":
+                break
+        levels = []
+        for target in reversed(chain):  # root first
+            summaries = self._orgs.list_policies_for_target(TargetId=target, Filter=policy_type)["Policies"]
+            levels.append(tuple(
+                compiled(self._orgs.describe_policy(PolicyId=p["Id"])["Policy"]["Content"], p["Name"], "none") for p in summaries
+            ))
+        return tuple(levels)

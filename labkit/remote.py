@@ -35,9 +35,10 @@ class RemoteDirectory(Directory):
         self._clients: dict[str, Any] = {}
 
     def _iam(self, account_id: str) -> Any:
-        return self._client("iam", account_id)
+        return self.admin_client("iam", account_id)
 
-    def _client(self, service: str, account_id: str, region: str | None = None) -> Any:
+    def admin_client(self, service: str, account_id: str, region: str | None = None) -> Any:
+        """An administrator's client of the server for one account (not seen by the gate or trail)."""
         key_ = (service, account_id, region or self._region)
         if key_ not in self._clients:
             import botocore.session
@@ -65,23 +66,23 @@ class RemoteDirectory(Directory):
             return None
         try:
             if service == "s3":
-                return self._client("s3", account).get_bucket_policy(Bucket=resource.split("/", 1)[0])["Policy"]
+                return self.admin_client("s3", account).get_bucket_policy(Bucket=resource.split("/", 1)[0])["Policy"]
             if service == "iam" and resource.startswith("role/"):
                 if action is not None and action not in TRUST_POLICY_ACTIONS:
                     return None
                 return _document(self._iam(account).get_role(RoleName=resource.rsplit("/", 1)[-1])["Role"]["AssumeRolePolicyDocument"])
             if service == "sqs":
-                sqs = self._client("sqs", account, where)
+                sqs = self.admin_client("sqs", account, where)
                 url = sqs.get_queue_url(QueueName=resource, QueueOwnerAWSAccountId=account)["QueueUrl"]
                 return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
             if service == "sns":
-                return self._client("sns", account, where).get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy")
+                return self.admin_client("sns", account, where).get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy")
             if service == "kms":
-                return self._client("kms", account, where).get_key_policy(KeyId=arn, PolicyName="default")["Policy"]
+                return self.admin_client("kms", account, where).get_key_policy(KeyId=arn, PolicyName="default")["Policy"]
             if service == "lambda" and resource.startswith("function:"):
                 from labkit.actions.resource_policies import aws_principals
 
-                return aws_principals(self._client("lambda", account, where).get_policy(FunctionName=arn)["Policy"])
+                return aws_principals(self.admin_client("lambda", account, where).get_policy(FunctionName=arn)["Policy"])
         except (ClientError, BotoCoreError):  # no policy, no such resource: AWS consults none
             return None
         return None
@@ -97,18 +98,18 @@ class RemoteDirectory(Directory):
         try:
             if service == "s3":
                 bucket, _, key = resource.partition("/")
-                s3 = self._client("s3", account)
+                s3 = self.admin_client("s3", account)
                 tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] if key else s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
             elif service == "iam" and resource.startswith(("user/", "role/")):
                 iam, name = self._iam(account), resource.rsplit("/", 1)[-1]
                 tags = iam.list_user_tags(UserName=name)["Tags"] if resource.startswith("user/") else iam.list_role_tags(RoleName=name)["Tags"]
             elif service == "sns":
-                tags = self._client("sns", account, where).list_tags_for_resource(ResourceArn=arn)["Tags"]
+                tags = self.admin_client("sns", account, where).list_tags_for_resource(ResourceArn=arn)["Tags"]
             elif service == "kms":
-                found = self._client("kms", account, where).list_resource_tags(KeyId=arn)["Tags"]
+                found = self.admin_client("kms", account, where).list_resource_tags(KeyId=arn)["Tags"]
                 return {t["TagKey"]: t["TagValue"] for t in found}
             elif service == "lambda":
-                return dict(self._client("lambda", account, where).list_tags(Resource=arn)["Tags"])
+                return dict(self.admin_client("lambda", account, where).list_tags(Resource=arn)["Tags"])
             else:
                 return {}
         except (ClientError, BotoCoreError):  # untagged, missing or not a single resource: no tags

@@ -98,3 +98,18 @@ def test_assume_role__works_against_the_server(server):
         assert ops.client("iam").list_users()["Users"]
         with pytest.raises(ClientError):
             ops.client("s3").list_buckets()
+
+
+def test_scps__are_read_from_the_servers_organization(server):
+    with Lab(server=server.url) as lab:
+        carol = lab.session_as("carol").client("iam")
+        carol.list_users()
+        orgs = lab.client("organizations", account="management")
+        root = orgs.list_roots()["Roots"][0]["Id"]
+        unit = next(u for u in orgs.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"] if u["Name"] == "workloads")
+        made = orgs.create_policy(Name="NoIamLists", Description="x", Type="SERVICE_CONTROL_POLICY",
+                                  Content=_policy({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}))
+        orgs.attach_policy(PolicyId=made["Policy"]["PolicySummary"]["Id"], TargetId=unit["Id"])
+        with pytest.raises(ClientError) as err:
+            carol.list_users()
+        assert err.value.response["Error"]["Message"].endswith("with an explicit deny in a service control policy")
