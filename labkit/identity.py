@@ -57,7 +57,7 @@ def _managed(policy: Any) -> Any:
     return compiled(version.document, policy.arn, kind)
 
 
-def _inline(owner: str, policies: dict[str, str], kind: str) -> list[Any]:
+def _inline(policies: dict[str, str], kind: str) -> list[Any]:
     return [compiled(doc, name, kind) for name, doc in policies.items()]
 
 
@@ -109,15 +109,15 @@ class Directory:
             user = iam.users.get(caller.user_name)
             if user is None:
                 return []
-            policies = _inline(user.name, user.policies, "user") + [_managed(p) for p in user.managed_policies.values()]
+            policies = _inline(user.policies, "user") + [_managed(p) for p in user.managed_policies.values()]
             for group in iam.get_groups_for_user(user.name):
-                policies += _inline(group.name, group.policies, "group") + [_managed(p) for p in group.managed_policies.values()]
+                policies += _inline(group.policies, "group") + [_managed(p) for p in group.managed_policies.values()]
             return policies
         if caller.kind == "assumed-role" and caller.role_arn:
             role = self.role(caller.role_arn)
             if role is None:
                 return []
-            return _inline(role.name, role.policies, "role") + [_managed(p) for p in role.managed_policies.values()]
+            return _inline(role.policies, "role") + [_managed(p) for p in role.managed_policies.values()]
         return []
 
     def permissions_boundary(self, caller: Caller) -> Any | None:

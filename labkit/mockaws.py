@@ -96,12 +96,9 @@ class _LazyManagedPolicies(dict):  # type: ignore[type-arg]
             return
         for name, data in _all_aws_managed_policies().items():
             path = data.get("Path") or "/"
-            if f"{_AWS_POLICY_PREFIX}{path.lstrip('/')}{name}" not in self.keys_loaded():
+            if not dict.__contains__(self, f"{_AWS_POLICY_PREFIX}{path.lstrip('/')}{name}"):
                 self._build(name, data)
         self._complete = True
-
-    def keys_loaded(self) -> Any:
-        return dict.keys(self)
 
     # Point look-ups: build just the one policy asked for.
     def __contains__(self, arn: object) -> bool:

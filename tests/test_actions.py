@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from labkit.actions import FREE_ACTIONS, Target, Unmapped, authorizations, target_of
+from labkit.actions import FREE_ACTIONS, Target, Unmapped, authorizations
 from labkit.errors import LabkitError
 from labkit.interceptor import ApiCall
 
@@ -66,11 +66,6 @@ def test_target__is_a_frozen_dataclass_with_context_and_resource_account() -> No
     with pytest.raises(AttributeError):
         target.action = "iam:DeleteUser"  # type: ignore[misc]
     assert hash(target) == hash(Target("iam:GetUser", target.resource, {}, ACCOUNT))
-
-
-def test_target_of__returns_the_first_authorization() -> None:
-    first = target_of(call("s3", "CopyObject", Bucket="b", Key="k", CopySource="src/a"), ACCOUNT, ALICE)
-    assert (first.action, first.resource) == ("s3:GetObject", "arn:aws:s3:::src/a")
 
 
 def test_free_actions__are_get_caller_identity_and_get_session_token() -> None:

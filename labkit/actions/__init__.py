@@ -12,14 +12,5 @@ from labkit.actions.mapping import authorizations
 from labkit.actions.model import FREE_ACTIONS, Target, Unmapped
 from labkit.actions.resource_policies import resource_policy
 from labkit.actions.tags import resource_tags
-from labkit.interceptor import ApiCall
 
-__all__ = ["Target", "Unmapped", "FREE_ACTIONS", "authorizations", "target_of", "resource_tags", "resource_policy"]
-
-
-def target_of(call: ApiCall, account_id: str, caller_arn: str) -> Target:
-    """The first of :func:`authorizations` (kept for the gate until it checks them all).
-
-    Raises :class:`Unmapped` for a call labkit cannot map, so that it is never let through unchecked.
-    """
-    return authorizations(call, account_id=account_id, region=call.region, caller_arn=caller_arn)[0]
+__all__ = ["Target", "Unmapped", "FREE_ACTIONS", "authorizations", "resource_tags", "resource_policy"]
