@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m labkit.kernel install
 	touch $(STAMP)
 
 lab: $(STAMP)
+	$(BIN)/python -m labkit.kernel install
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.root_dir="$(CURDIR)" notebooks/00_welcome.ipynb
 
 test: $(STAMP)

@@ -1,8 +1,9 @@
 """Enforcement overhead: a typical mix of calls made as a user (decided by labkit's policy engine)
 against the same calls made as the lab administrator (not enforced), in the same run.
 
-Rounds alternate between the two callers; the script prints the median time per mix for each and,
-on its last line, the ratio user/admin (target: at most 1.25).
+Rounds alternate between the two callers; the script prints the median time per mix for each and
+the ratio user/admin (target: at most 1.25), with the account in the kernel and in a lab server
+(both callers on the same transport).
 
     python benchmarks/enforce.py [--rounds N]
 """
@@ -31,11 +32,9 @@ def mix(iam: Any, s3: Any, sts: Any) -> None:
     sts.get_caller_identity()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40)
-    args = parser.parse_args()
-    with Lab() as lab:
+def measure(mode: str, rounds: int) -> tuple[float, float]:
+    """Median ms per mix for the administrator and for carol, with the account in ``mode``."""
+    with Lab(mode=mode) as lab:
         admin = lab.session()
         user = lab.session_as("carol")  # admins + developers: every call in the mix is allowed
         callers = {
@@ -45,16 +44,23 @@ def main() -> None:
         for clients in callers.values():  # warm up: service models, policy compilation
             mix(*clients)
         times: dict[str, list[float]] = {"admin": [], "user": []}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for name, clients in callers.items():
                 start = time.perf_counter()
                 mix(*clients)
                 times[name].append(time.perf_counter() - start)
-    admin_ms = statistics.median(times["admin"]) * 1000
-    user_ms = statistics.median(times["user"]) * 1000
-    print(f"administrator (not enforced): median {admin_ms:.1f} ms per mix of 11 calls over {args.rounds} rounds")
-    print(f"user carol (enforced):        median {user_ms:.1f} ms per mix of 11 calls over {args.rounds} rounds")
-    print(f"enforcement ratio user/admin: {user_ms / admin_ms:.2f} (target <= 1.25)")
+    return statistics.median(times["admin"]) * 1000, statistics.median(times["user"]) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+    for mode in ("kernel", "server"):
+        admin_ms, user_ms = measure(mode, args.rounds)
+        print(f"[{mode}] administrator (not enforced): median {admin_ms:.1f} ms per mix of 11 calls over {args.rounds} rounds")
+        print(f"[{mode}] user carol (enforced):        median {user_ms:.1f} ms per mix of 11 calls over {args.rounds} rounds")
+        print(f"[{mode}] enforcement ratio user/admin: {user_ms / admin_ms:.2f} (target <= 1.25)")
 
 
 if __name__ == "__main__":

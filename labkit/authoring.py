@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from labkit.errors import LabkitError
+from labkit.kernel import DISPLAY_NAME, KERNEL_NAME
 
 __all__ = ["Target", "targets", "build", "stale", "to_exercise", "render", "write_notebook"]
 
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# The labkit kernel: its network guard holds from the first cell, before any `import labkit`.
+KERNELSPEC = {"display_name": DISPLAY_NAME, "language": "python", "name": KERNEL_NAME}
 _MARKER = "# solution"
 _STUB = re.compile(r"^(\s*)# stub: ?(.*)$")
 _WRITE_HERE = "# Write your code here."

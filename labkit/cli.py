@@ -83,6 +83,19 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if passed == len(result.verdicts) else 1
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from labkit.host.serve import serve_lab
+
+    return serve_lab(args.scenario, port=args.port, user=args.user)
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number, 0 to 65535 (0: any free port)")
+    return value
+
+
 def _jobs(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -120,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--timeout", type=_positive, default=120.0, help="seconds the run may take (default: 120)")
     check.add_argument("--release", help="the kit's released exercises folder (default: ./exercises)")
     check.set_defaults(run=_check)
+    serve = commands.add_parser("serve", help="run a lab account for a terminal: reach it with the AWS CLI or any AWS SDK")
+    serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--scenario", default="acme", help="built-in scenario name or scenario file (default: acme)")
+    serve.add_argument("--user", help="also make an access key for this lab user and print it, ready to use")
+    serve.set_defaults(run=_serve)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -23,6 +23,15 @@ class LabkitError(Exception):
     """Root of every error labkit raises."""
 
 
+def _short_message(headline: str, *lines: str) -> list[str]:
+    """What IPython shows for an error a learner should read rather than debug.
+
+    An exception's ``_render_traceback_`` (IPython's hook) replaces the traceback with these
+    lines: a red headline and the message. The cell still fails for nbval, nbclient and pytest.
+    """
+    return [f"\x1b[1;31m✗ {headline}\x1b[0m", *lines]
+
+
 class AwsError(LabkitError):
     """An error labkit reports the way AWS would: with AWS's error ``code`` and message."""
 
@@ -94,6 +103,10 @@ class NoLabRunning(LabkitError):
     labkit never lets a request reach real AWS; start a Lab first.
     """
 
+    def _render_traceback_(self) -> list[str]:
+        # Raised from deep inside botocore: the frames say nothing a learner can act on.
+        return _short_message("No lab is running", *str(self).splitlines())
+
 
 class CheckFailed(LabkitError):
     """A graded check that did not pass. Carries the check's id, message and hint."""
@@ -108,11 +121,8 @@ class CheckFailed(LabkitError):
         super().__init__(text)
 
     def _render_traceback_(self) -> list[str]:
-        # IPython shows this instead of a traceback: the learner sees a short, friendly message,
-        # while the cell still fails for nbval and pytest.
-        return [f"\x1b[1;31m✗ Check {self.check_id} did not pass\x1b[0m", self.message] + (
-            [f"\x1b[33mHint:\x1b[0m {self.hint}"] if self.hint else []
-        )
+        hint = [f"\x1b[33mHint:\x1b[0m {self.hint}"] if self.hint else []
+        return _short_message(f"Check {self.check_id} did not pass", self.message, *hint)
 
 
 class InvalidInput(AwsError):

@@ -1,51 +1,36 @@
-"""The lab's gate: decides each API call made in a Lab before moto serves it, as AWS would.
+"""The lab's gate: decides each API call that reaches a lab account, before moto serves it, as AWS would.
 
 Administrator calls pass. Calls made with a user's or a session's own credentials are decided
 by labkit's policy engine against every policy AWS would consult (identity-based policies,
 permissions boundary, session policies, the resource's policy, the organization's SCPs and
 RCPs), with the request context AWS fills in, and refused with AWS's error code and message.
-Unknown, inactive and expired credentials are refused as AWS refuses them.
+Unknown, inactive and expired credentials and wrong signatures are refused as AWS refuses them.
+The gate runs where the account lives (labkit.host.account), on the call decoded from the
+request, so every client is decided alike: boto3 in the kernel, another process, the AWS CLI.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from io import BytesIO
 from typing import Any
 
 from labkit.actions import FREE_ACTIONS, Target, Unmapped, authorizations
 from labkit.apis import ApiError, handler_for
+from labkit.calls import Answer, ApiCall
 from labkit.context import request_context
 from labkit.identity import Caller, Directory
-from labkit.interceptor import ApiCall
 
-__all__ = ["LabGate", "CallRecord", "error_response", "ok_response", "denial_message"]
+__all__ = ["LabGate", "CallRecord", "denial_message"]
 
-_JSON_PROTOCOLS = {"json", "rest-json"}
+_JSON_PROTOCOLS = {"json", "rest-json", "smithy-rpc-v2-cbor"}
 
-
-def _response(call: ApiCall, status: int, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    from botocore.awsrequest import AWSResponse
-
-    request_id = str(uuid.uuid4())
-    headers = {"x-amzn-requestid": request_id}
-    http = AWSResponse(f"https://{call.service}.amazonaws.com/", status, headers, BytesIO(b""))
-    meta = {"RequestId": request_id, "HTTPStatusCode": status, "HTTPHeaders": headers, "RetryAttempts": 0}
-    return http, {**body, "ResponseMetadata": meta}
-
-
-def error_response(call: ApiCall, status: int, code: str, message: str) -> tuple[Any, dict[str, Any]]:
-    """A botocore (http, parsed) pair that makes the client raise ClientError as AWS's would."""
-    return _response(call, status, {"Error": {"Code": code, "Message": message, "Type": "Sender"}})
-
-
-def ok_response(call: ApiCall, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """A botocore (http, parsed) pair for a successful call that labkit answers itself."""
-    return _response(call, 200, body)
+# The messages AWS answers with for credentials it cannot accept.
+_INVALID_TOKEN = "The security token included in the request is invalid."
+_EXPIRED_TOKEN = "The security token included in the request is expired"
+_BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
+                  "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 
 
 def _denied_code(call: ApiCall) -> str:
@@ -69,12 +54,16 @@ class CallRecord:
     source_ip: str
 
 
-class LabGate:
-    """Plugs into labkit.interceptor for one running Lab."""
+#: Checks a request's signature with the secret key (and session token) of its access key.
+Verifier = Callable[[str, "str | None"], "str | None"]
 
-    def __init__(self, directory: Directory, lab: Any) -> None:
+
+class LabGate:
+    """Decides the calls that reach one lab account (labkit.host.account.LabAccount)."""
+
+    def __init__(self, directory: Directory, account: Any) -> None:
         self.directory = directory
-        self.lab = lab
+        self.lab = account  # the account: its clock, sessions, organization, trail, clients
         #: Called with a CallRecord once each call's outcome is known.
         self.listeners: list[Callable[[CallRecord], None]] = []
 
@@ -82,69 +71,76 @@ class LabGate:
         clock = getattr(self.lab, "clock", None)
         return clock.now() if clock is not None else datetime.now(timezone.utc)
 
-    def handle(self, call: ApiCall) -> tuple[Any, dict[str, Any]] | None:
-        _route(None)
+    def handle(self, call: ApiCall, verify: Verifier | None = None) -> Answer | None:
+        """An answer for ``call``, or None to let moto serve it (from ``call.state["route"]``'s account).
+
+        ``verify(secret_key, session_token)`` returns None when the request's signature is right
+        for those credentials, else the AWS error code to refuse it with.
+        """
         found = self.directory.caller(call.access_key, now=self.now())
         if found is None:
-            message = "The security token included in the request is invalid."
-            return self._finish(call, None, None, "unauthenticated", error_response(call, 403, "InvalidClientTokenId", message))
+            return self._finish(call, None, None, "unauthenticated", Answer.error(403, "InvalidClientTokenId", _INVALID_TOKEN))
         if found == "expired":
-            message = "The security token included in the request is expired"
-            return self._finish(call, None, None, "unauthenticated", error_response(call, 403, "ExpiredToken", message))
+            return self._finish(call, None, None, "unauthenticated", Answer.error(403, "ExpiredToken", _EXPIRED_TOKEN))
         caller: Caller = found  # type: ignore[assignment]
+        if verify is not None:
+            secret, token = self.directory.secret(caller, call.access_key or "")
+            problem = verify(secret, token)
+            if problem is not None:
+                message = _BAD_SIGNATURE if problem == "SignatureDoesNotMatch" else _INVALID_TOKEN
+                return self._finish(call, None, None, "unauthenticated", Answer.error(403, problem, message))
         if call.service == "sts" and call.operation == "GetCallerIdentity":
             # Needs no permission; answered from labkit's own view of the caller.
             body = {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
-            return self._finish(call, caller, None, "allowed", ok_response(call, body))
+            return self._finish(call, caller, None, "allowed", Answer(200, body))
         target: Target | None = None
         if caller.kind == "admin":
             if call.service == "sts" and call.operation == "AssumeRole":
                 message = "Roles may not be assumed by root accounts."
-                return self._finish(call, caller, None, "explicitDeny", error_response(call, 403, "AccessDenied", message))
+                return self._finish(call, caller, None, "explicitDeny", Answer.error(403, "AccessDenied", message))
         else:
             try:
                 targets = authorizations(call, account_id=caller.account_id, region=call.region, caller_arn=caller.arn)
             except Unmapped as err:
-                return self._finish(call, caller, None, "implicitDeny", error_response(call, 403, _denied_code(call), str(err)))
+                return self._finish(call, caller, None, "implicitDeny", Answer.error(403, _denied_code(call), str(err)))
             refusal = _session_limit(caller, targets)
             if refusal is not None:
-                return self._finish(call, caller, None, "implicitDeny", error_response(call, 403, "AccessDenied", refusal))
+                return self._finish(call, caller, None, "implicitDeny", Answer.error(403, "AccessDenied", refusal))
             for target in targets:
                 if target.action in FREE_ACTIONS:
                     continue
                 decision = self.decide(caller, target, call)
                 if decision.result != "allowed":
                     message = denial_message(caller, target.action, target.resource, decision)
-                    return self._finish(call, caller, target, decision.result, error_response(call, 403, _denied_code(call), message))
+                    return self._finish(call, caller, target, decision.result, Answer.error(403, _denied_code(call), message))
         handler = handler_for(call.service, call.operation)
+        call.state["caller"] = caller
         if handler is not None:
-            call.state["caller"] = caller
             try:
-                response = ok_response(call, handler(call, self.lab))
+                answer = Answer(200, handler(call, self.lab))
             except ApiError as err:
-                response = error_response(call, err.status, err.code, err.message)
-            return self._finish(call, caller, target, "allowed", response)
-        call.state["caller"], call.state["target"] = caller, target
-        if target is not None and target.resource_account and target.resource_account != caller.account_id:
-            # Cross-account access AWS allowed: the resource's account serves the call. moto
-            # serves from the account of the signing key, unless MOTO_ACCOUNT_ID says otherwise.
-            if target.resource_account in self.directory.account_ids:
-                _route(target.resource_account)
+                answer = Answer.error(err.status, err.code, err.message)
+            return self._finish(call, caller, target, "allowed", answer)
+        call.state["target"] = target
+        # moto serves the call from the caller's account; a cross-account call AWS allowed is
+        # served from the resource's account (per request: moto's x-moto-account-id header).
+        route = caller.account_id
+        if target is not None and target.resource_account and target.resource_account in self.directory.account_ids:
+            route = target.resource_account
+        call.state["route"] = route
         return None
 
-    def complete(self, call: ApiCall, http: Any, parsed: dict[str, Any]) -> None:
-        """After moto served a call: record its outcome."""
-        _route(None)
+    def complete(self, call: ApiCall, error: dict[str, Any]) -> None:
+        """After moto served a call the gate let through: record its outcome (``error``: Code and Message, if any)."""
         if self.listeners and "caller" in call.state:
-            self._notify(call, call.state["caller"], call.state.get("target"), "allowed", parsed)
+            self._notify(call, call.state["caller"], call.state.get("target"), "allowed", error)
 
-    def _finish(self, call: ApiCall, caller: Caller | None, target: Target | None, decision: str, response: Any) -> Any:
+    def _finish(self, call: ApiCall, caller: Caller | None, target: Target | None, decision: str, answer: Answer) -> Answer:
         if self.listeners:
-            self._notify(call, caller, target, decision, response[1])
-        return response
+            self._notify(call, caller, target, decision, answer.error_fields)
+        return answer
 
-    def _notify(self, call: ApiCall, caller: Caller | None, target: Target | None, decision: str, parsed: dict[str, Any]) -> None:
-        error = parsed.get("Error") or {}
+    def _notify(self, call: ApiCall, caller: Caller | None, target: Target | None, decision: str, error: dict[str, Any]) -> None:
         record = CallRecord(
             time=self.now(),
             call=call,
@@ -211,13 +207,6 @@ def _session_limit(caller: Caller, targets: list[Target]) -> str | None:
             return (f"User: {caller.arn} is not authorized to perform: {target.action} on resource: {target.resource}: "
                     "credentials from GetSessionToken can only call AssumeRole and GetCallerIdentity in STS")
     return None
-
-
-def _route(account_id: str | None) -> None:
-    if account_id is None:
-        os.environ.pop("MOTO_ACCOUNT_ID", None)
-    else:
-        os.environ["MOTO_ACCOUNT_ID"] = account_id
 
 
 def _resource_policy(text: str | None) -> Any:

@@ -83,6 +83,20 @@ class Directory:
             return Caller(session.kind, session.arn, session.account_id, session.name, session.user_id, session, session.user_name)
         return self._key_owner(access_key)
 
+    def admin_account(self, access_key: str | None) -> str | None:
+        """The account whose administrator key this is, or None."""
+        return self._admin.get(access_key or "")
+
+    def secret(self, caller: Caller, access_key: str) -> tuple[str, str | None]:
+        """The secret key and session token that go with ``access_key`` (the caller it names)."""
+        if caller.kind == "admin":
+            return ADMIN_SECRET_KEY, None
+        if caller.session is not None:
+            return caller.session.secret_key, caller.session.token
+        user = _iam(caller.account_id).users.get(caller.user_name)
+        key = next((k for k in getattr(user, "access_keys", ()) if k.access_key_id == access_key), None)
+        return (key.secret_access_key if key is not None else ""), None
+
     def _key_owner(self, access_key: str) -> Caller | None:
         """The IAM user whose active long-term key this is."""
         for account in self.account_ids:

@@ -1,100 +1,108 @@
-"""botocore hooks: in a running Lab, every API call passes the lab's gate before moto serves it.
+"""The kernel transport: botocore requests for AWS, sent to the lab account living in this process.
 
-The hooks are registered with botocore's built-in handlers when labkit is imported, so every
-botocore session made afterwards carries them; they do nothing while no Lab runs. Deciding at
-``before-call`` sees the caller's credentials and the API parameters exactly as the caller gave
-them, for every protocol, and works the same whether moto runs in this process or as a server.
+Registered with botocore's built-in handlers when labkit is imported, so every botocore session
+made afterwards carries it; it does nothing while no account lives in this process. At
+``before-send`` a request is complete (serialised and signed, exactly what would go on the
+wire), so the account decides it exactly as it decides a request that reached a lab server:
+one path for every client. Requests for other hosts fall through to labkit.safety.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+import io
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["ApiCall", "Gate", "install", "activate", "deactivate"]
+__all__ = ["install", "internal_client", "source_ip_handler"]
 
-
-@dataclass(slots=True)
-class ApiCall:
-    """One API call as its caller made it (``state`` is the gate's scratch space for it)."""
-
-    service: str  # botocore's service name: "iam", "s3", "sts", ...
-    operation: str  # the API operation: "ListUsers", "GetObject", ...
-    params: dict[str, Any]  # the parameters as passed to the client method
-    access_key: str | None  # None for unsigned calls
-    region: str
-    protocol: str  # "query", "rest-xml", "json", "rest-json", "ec2"
-    source_ip: str = "198.51.100.10"  # aws:SourceIp: labkit.context.DEFAULT_SOURCE_IP unless a session set one
-    state: dict[str, Any] = field(default_factory=dict)
-
-
-class Gate(Protocol):
-    """What a Lab plugs in: returns None to let moto serve the call, or a botocore response."""
-
-    def handle(self, call: ApiCall) -> tuple[Any, dict[str, Any]] | None: ...
-
-    def complete(self, call: ApiCall, http: Any, parsed: dict[str, Any]) -> None:
-        """Called after moto served a call the gate let through."""
-
-
-_gate: Gate | None = None
+_AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 _installed = False
 
 
-def activate(gate: Gate) -> None:
-    global _gate
-    _gate = gate
+class _Raw(io.BytesIO):
+    """A response body botocore can stream."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        contents = self.read()
+        while contents:
+            yield contents
+            contents = self.read()
 
 
-def deactivate() -> None:
-    global _gate
-    _gate = None
+def _body(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    data = body.read()
+    if hasattr(body, "seek"):
+        try:
+            body.seek(0)
+        except (OSError, ValueError):
+            pass
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
-def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if _gate is not None:
-        context["labkit_params"] = dict(params)
+def _send(request: Any, **_: Any) -> Any:
+    from labkit.host.account import active_account
 
-
-def _before_call(model: Any, request_signer: Any, context: dict[str, Any], **_: Any) -> Any:
-    gate = _gate
-    if gate is None:
+    account = active_account()
+    if account is None:
         return None
-    credentials = getattr(request_signer, "_credentials", None)
-    access_key = credentials.get_frozen_credentials().access_key if credentials is not None else None
-    service_model = model.service_model
-    call = ApiCall(
-        service=service_model.service_name,
-        operation=model.name,
-        params=context.get("labkit_params", {}),
-        access_key=access_key,
-        region=getattr(request_signer, "_region_name", "") or "",
-        protocol=service_model.resolved_protocol,
-    )
-    source_ip = context.get("labkit_source_ip")
-    if source_ip:
-        call.source_ip = source_ip
-    response = gate.handle(call)
-    if response is None:
-        context["labkit_call"] = call
-    return response
+    parts = urlsplit(request.url)
+    host = parts.hostname or ""
+    if not host.endswith(_AWS_HOST_SUFFIXES):
+        return None
+    from botocore.awsrequest import AWSResponse
+
+    from labkit.wire import HttpRequest
+
+    headers = {k: v.decode("utf-8") if isinstance(v, bytes) else str(v) for k, v in request.headers.items()}
+    if not any(k.lower() == "host" for k in headers):
+        headers["Host"] = parts.netloc
+    wire = HttpRequest(request.method, parts.path or "/", parts.query, headers, _body(request.body))
+    internal = bool(getattr(request, "context", {}).get("labkit_internal"))
+    response = account.handle(wire, internal=internal)
+    return AWSResponse(request.url, response.status, dict(response.headers), _Raw(response.body))
 
 
-def _after_call(http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    call = context.pop("labkit_call", None)
-    gate = _gate
-    if call is not None and gate is not None:
-        gate.complete(call, http_response, parsed)
+def _mark_internal(request: Any, **_: Any) -> None:
+    request.context["labkit_internal"] = True
+
+
+def internal_client(service: str, account_id: str, region: str) -> Any:
+    """A client of the account in this process, as its administrator, that skips the gate and the trail."""
+    import botocore.session
+    from botocore.config import Config
+
+    from labkit.identity import admin_credentials
+
+    key, secret = admin_credentials(account_id)
+    core = botocore.session.Session()
+    core.register("before-sign", _mark_internal)
+    config = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 1})
+    return core.create_client(service, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret, config=config)
+
+
+def source_ip_handler(source_ip: str) -> Any:
+    """A ``before-sign`` handler that says which address a session's calls come from (aws:SourceIp)."""
+    from labkit.host.account import SOURCE_IP_HEADER
+
+    def stamp(request: Any, **_: Any) -> None:
+        request.headers[SOURCE_IP_HEADER] = source_ip
+
+    return stamp
 
 
 def install() -> None:
-    """Register the hooks with botocore's built-in handlers (idempotent)."""
+    """Register the transport with botocore's built-in handlers (idempotent)."""
     global _installed
     if _installed:
         return
     from botocore.handlers import BUILTIN_HANDLERS
 
-    BUILTIN_HANDLERS.append(("before-parameter-build", _remember_params))
-    BUILTIN_HANDLERS.append(("before-call", _before_call))
-    BUILTIN_HANDLERS.append(("after-call", _after_call))
+    BUILTIN_HANDLERS.append(("before-send", _send))
     _installed = True

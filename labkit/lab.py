@@ -1,4 +1,4 @@
-"""The Lab: a mocked AWS account in this kernel, seeded with a company, safe to break and reset."""
+"""The Lab: a mocked AWS account seeded with a company, safe to break and reset, in the kernel or a lab server."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import os
 from contextlib import ExitStack
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from labkit import safety
-from labkit.errors import LabkitError, LabStateError, NoSuchEntity
-from labkit.identity import Directory, admin_credentials
-from labkit.sessions import SessionStore
+from labkit.errors import InvalidInput, LabkitError, LabStateError, NoSuchEntity
+from labkit.identity import admin_credentials
 from labkit.scenario import Scenario, load_scenario
+
+Mode = Literal["kernel", "server"]
 
 __all__ = ["Lab", "current_lab", "open_lab"]
 
@@ -38,10 +39,9 @@ def _session(
     core = botocore.session.Session()
     core.register_component("data_loader", _loader())
     if source_ip is not None:
-        def stamp(context: dict[str, Any], **_: Any) -> None:
-            context["labkit_source_ip"] = source_ip
+        from labkit.interceptor import source_ip_handler
 
-        core.register("before-parameter-build", stamp)
+        core.register("before-sign", source_ip_handler(source_ip))
     return boto3.Session(
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
@@ -56,13 +56,15 @@ def current_lab() -> Lab | None:
     return _current
 
 
-def open_lab(scenario: str | Path | Scenario = "acme") -> Lab:
+def open_lab(scenario: str | Path | Scenario = "acme", *, mode: Mode = "kernel") -> Lab:
     """The lab for a notebook's first cell: starts one, or reuses the one already running.
 
     Running that cell again (a habit in notebooks) then keeps your work instead of failing
     because a lab is already running; ``lab.reset()`` is there to start over.
     """
     wanted = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if _current is not None and not _current.alive():
+        _current.stop()  # its lab server died: start afresh
     if _current is not None:
         if _current.scenario != wanted:
             raise LabStateError(
@@ -70,29 +72,34 @@ def open_lab(scenario: str | Path | Scenario = "acme") -> Lab:
                 "Stop it first (lab.stop()) or restart the kernel."
             )
         return _current
-    return Lab(wanted).start()
+    return Lab(scenario if not isinstance(scenario, Scenario) else wanted, mode=mode).start()
 
 
 class Lab:
-    """A moto-mocked AWS account seeded with a scenario's company.
+    """A lab AWS account seeded with a scenario's company, in this kernel or in a lab server.
 
     >>> with Lab() as lab:                       # doctest: +SKIP
     ...     lab.client("iam").list_users()
 
     or, across notebook cells, ``lab = Lab().start()`` and later ``lab.stop()``. While it runs,
     plain ``boto3.client(...)`` calls reach the lab account as its administrator, and nothing
-    can reach real AWS.
+    can reach real AWS. ``mode="server"`` keeps the account in a child process instead (the
+    kernel reaches it at ``lab.endpoint_url``, like any other AWS client could); everything
+    works the same in both modes.
     """
 
-    def __init__(self, scenario: str | Path | Scenario = "acme", *, server: str | None = None) -> None:
+    def __init__(self, scenario: str | Path | Scenario = "acme", *, mode: Mode = "kernel", port: int = 0,
+                 server: str | None = None) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        #: A lab server (labkit.server) holding the account, or None for an account in this process.
-        #: A grader sets LABKIT_SERVER for the kernels it runs.
+        self._scenario_ref = str(scenario) if isinstance(scenario, (str, Path)) else None
+        if mode not in ("kernel", "server"):
+            raise InvalidInput(f"Lab mode must be 'kernel' or 'server', not {mode!r}.")
+        #: The URL of a lab server someone else started (a grader sets LABKIT_SERVER), or None.
         self.server = server if server is not None else (os.environ.get("LABKIT_SERVER") or None)
-        self.sessions = SessionStore()
-        self.organization: Any = None
+        self.mode: Mode = "server" if self.server else mode
+        self._port = port
+        self.account: Any = None  # labkit.host: the LabAccount in this kernel, or a ServerAccount
         self._stack: ExitStack | None = None
-        self._mock: Any = None
         self._keys: dict[tuple[str, str | None], tuple[str, str]] = {}
         self._admin_clients: dict[tuple[str, str | None], Any] = {}
         self.answers: dict[str, Any] = {}
@@ -111,8 +118,25 @@ class Lab:
     def region(self) -> str:
         return self.scenario.region
 
+    @property
+    def endpoint_url(self) -> str | None:
+        """Where the lab account serves AWS's APIs: a loopback URL in server mode, None in the kernel."""
+        return getattr(self.account, "endpoint_url", None)
+
+    @property
+    def clock(self) -> Any:
+        """The lab's clock (``lab.clock.advance(days=90)``); it lives with the account."""
+        self._require_running("read the lab clock")
+        return self.account.clock
+
+    @property
+    def trail(self) -> Any:
+        """Every call made in the lab, as the account recorded it."""
+        self._require_running("read the trail")
+        return self.account.trail
+
     def start(self) -> Lab:
-        """Boot the mocked account and seed it. Returns the lab, so ``lab = Lab().start()`` works."""
+        """Boot the account (in this kernel or a lab server) and seed it. Returns the lab."""
         global _current
         if self.running:
             raise LabStateError("This lab is already running. Use lab.reset() to start over, or lab.stop() first.")
@@ -121,68 +145,59 @@ class Lab:
                 "Another Lab is already running in this process. Stop it first (lab.stop()), "
                 "or keep using it: labkit.lab.current_lab() returns it."
             )
-        from labkit import mockaws
-
-        mockaws.install()
         stack = ExitStack()
         try:
             self._boot(stack)
             self._stack = stack
             _current = self
-            if not self.server:  # a lab server is seeded by its owner
-                self._seed()
         except BaseException:
             self._stack = None
-            _current = None
+            self.account = None
             stack.close()
             raise
         return self
 
     def _boot(self, stack: ExitStack) -> None:
-        """Isolate the environment, start the mock (or reach the server), wire the gate, clock and trail."""
+        """Isolate the environment, then start the account where it lives (or reach the server)."""
         import boto3
-        from moto import mock_aws
 
-        from labkit import interceptor
-        from labkit.clock import Clock
-        from labkit.gate import LabGate
-        from labkit.organization import OrganizationView
-        from labkit.trail import Trail
-
-        stack.enter_context(safety.isolated_environment(self._environment()))
-        account_ids = [a.account_id for a in self.scenario.all_accounts()]
         if self.server:
-            from labkit.remote import RemoteDirectory
+            from labkit.host.remote import ServerAccount
 
             safety.allow_endpoint(self.server)
             stack.callback(safety.forbid_endpoint, self.server)
-            self.directory = RemoteDirectory(account_ids, self.sessions, self.server, self.region)
+            self.account = ServerAccount.attach(self.server, token=os.environ.get("LABKIT_SERVER_TOKEN") or None)
+        elif self.mode == "server":
+            from labkit.host.remote import ServerAccount
+
+            self.account = ServerAccount.start(self._scenario_file(stack), port=self._port)
+            stack.callback(self.account.close)
+            safety.allow_endpoint(self.account.endpoint_url, lost=self.account.lost)
+            stack.callback(safety.forbid_endpoint, self.account.endpoint_url)
         else:
-            self._mock = mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [], "services": []}}})
-            stack.enter_context(self._mock)
-            self.directory = Directory(account_ids, self.sessions)
+            from labkit.host.account import LabAccount
+
+            self.account = LabAccount(self.scenario).start()
+            stack.callback(self.account.close)
+        stack.enter_context(safety.isolated_environment(self._environment()))
         boto3.DEFAULT_SESSION = None
         stack.callback(setattr, boto3, "DEFAULT_SESSION", None)
-        spec = self.scenario.organization
-        if spec is not None:
-            management = self.scenario.account_named(spec.management_account).account_id
-            if self.server:
-                from labkit.organization import RemoteOrganizationView
 
-                self.organization = RemoteOrganizationView(management, self.directory.admin_client("organizations", management))
-            else:
-                self.organization = OrganizationView(management)
-        self.gate = LabGate(self.directory, self)
-        self.clock = Clock()
-        self.clock.install()
-        stack.callback(self.clock.uninstall)
-        self.trail = Trail(clock=self.clock)
-        self.gate.listeners.append(self.trail.record)
-        interceptor.activate(self.gate)
-        stack.callback(interceptor.deactivate)
+    def _scenario_file(self, stack: ExitStack) -> str:
+        """The scenario as the lab server can load it: its name or file, or a file written for it."""
+        if self._scenario_ref is not None:
+            return self._scenario_ref
+        import pickle
+        import tempfile
+
+        handle = tempfile.NamedTemporaryFile("wb", suffix=".pickle", delete=False)  # read back by our own server only
+        with handle:
+            pickle.dump(self.scenario, handle)
+        stack.callback(os.unlink, handle.name)
+        return handle.name
 
     def stop(self) -> None:
-        """Shut the lab down and restore the environment as it was before start()."""
+        """Shut the lab down (and its lab server, if it started one); restore the environment."""
         global _current
         if self._stack is None:
             raise LabStateError("This lab is not running, so there is nothing to stop. Start it with lab.start().")
@@ -190,21 +205,21 @@ class Lab:
         _current = None
         self._keys.clear()
         self._admin_clients.clear()
-        self.sessions.clear()
-        stack.close()
+        try:
+            stack.close()
+        finally:
+            self.account = None
 
     def reset(self) -> None:
         """Throw away every change and return to the freshly seeded company."""
         self._require_running("reset")
-        if self.server:
-            raise LabStateError("This lab's account lives in a lab server (a graded run): it cannot be reset from here.")
-        self._mock.reset()
-        self.clock.reset()  # trail and clock: back to real time, an empty trail
-        self.trail.clear()
+        self.account.reset()
         self._keys.clear()
-        self.sessions.clear()
         self.answers.clear()
-        self._seed()
+
+    def alive(self) -> bool:
+        """Whether the lab's account still answers (False once its lab server has died)."""
+        return self.running and (not hasattr(self.account, "alive") or self.account.alive())
 
     def __enter__(self) -> Lab:
         return self.start()
@@ -215,7 +230,7 @@ class Lab:
 
     def _environment(self) -> dict[str, str]:
         key, secret = admin_credentials(self.account_id)
-        extra = {"AWS_ENDPOINT_URL": self.server} if self.server else {}
+        extra = {"AWS_ENDPOINT_URL": self.endpoint_url} if self.endpoint_url else {}
         return {
             **extra,
             "AWS_ACCESS_KEY_ID": key,
@@ -226,11 +241,6 @@ class Lab:
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-
-    def _seed(self) -> None:
-        from labkit.seed import seed
-
-        seed(self.scenario)
 
     def _require_running(self, what: str) -> None:
         if not self.running:
@@ -261,13 +271,6 @@ class Lab:
         if key not in self._admin_clients:
             self._admin_clients[key] = self.session(account=account).client(service)
         return self._admin_clients[key]
-
-    def register_key(self, access_key: str, account_id: str) -> None:
-        """Tell the mock which account temporary credentials belong to (labkit.apis.sts)."""
-        if not self.server:
-            from labkit.seed import register_key
-
-            register_key(account_id, access_key, "-")
 
     def session_as(self, user: str, *, account: str | None = None, source_ip: str | None = None) -> Any:
         """A boto3 Session that signs with ``user``'s own access keys (made for them if needed).

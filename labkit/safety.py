@@ -16,7 +16,7 @@ Two layers, both installed when labkit is imported:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,32 +70,41 @@ LAB_ENVIRONMENT_KEYS = (
 _installed = False
 _original_send: Any = None
 # Loopback endpoints of lab servers this process may talk to (a grader's moto server).
-_allowed: set[str] = set()
+# Each maps to what to raise when the server does not answer (its death explained), or None.
+_allowed: dict[str, Callable[[], Exception] | None] = {}
 
 
-def allow_endpoint(url: str) -> None:
+def allow_endpoint(url: str, *, lost: Callable[[], Exception] | None = None) -> None:
     """Let requests reach ``url``, a lab server on this machine (loopback only)."""
     parsed = urlsplit(url)
     if parsed.hostname not in ("127.0.0.1", "localhost", "::1") or parsed.scheme != "http":
         raise NoLabRunning(f"labkit only talks to lab servers on this machine (http://127.0.0.1:PORT), not {url!r}")
-    _allowed.add(f"{parsed.scheme}://{parsed.netloc}")
+    _allowed[f"{parsed.scheme}://{parsed.netloc}"] = lost
 
 
 def forbid_endpoint(url: str) -> None:
     parsed = urlsplit(url)
-    _allowed.discard(f"{parsed.scheme}://{parsed.netloc}")
+    _allowed.pop(f"{parsed.scheme}://{parsed.netloc}", None)
 
 
 def _refuse_to_send(self: object, request: Any) -> object:
     url = getattr(request, "url", "?")
     if _allowed and isinstance(url, str):
         parsed = urlsplit(url)
-        if f"{parsed.scheme}://{parsed.netloc}" in _allowed:
-            return _original_send(self, request)
+        origin = f"{parsed.scheme}://{parsed.netloc}"
+        if origin in _allowed:
+            lost = _allowed[origin]
+            if lost is None:
+                return _original_send(self, request)
+            from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+            try:
+                return _original_send(self, request)
+            except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError):
+                raise lost() from None
     raise NoLabRunning(
-        f"labkit stopped a request to {url}: it would have left this machine. "
-        "labkit never talks to real AWS. Start a lab first (`lab = Lab().start()` or "
-        "`with Lab() as lab:`) and make your calls while it runs."
+        f"labkit stopped a request to {url}: it would have left this machine, and labkit never "
+        "talks to real AWS.\nStart the lab first: `from labkit import open_lab; lab = open_lab()`"
     )
 
 

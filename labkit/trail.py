@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-__all__ = ["Trail", "TrailEvent", "KeyUse", "namespace_of", "is_payload"]
+__all__ = ["Trail", "TrailEvent", "EventFacts", "KeyUse", "namespace_of", "is_payload", "select"]
 
 # IAM's key last used data: "When an access key is used more than once in a 15-minute span, only
 # the first use is recorded" (id_credentials_getting-report.md).
@@ -242,28 +242,9 @@ class Trail:
     def newest_first(self) -> Iterator[TrailEvent]:
         return reversed(list(self._events))
 
-    def events(self, *, username: str | None = None, event_name: str | None = None, service: str | None = None,
-               decision: str | None = None, failed: bool | None = None, since: datetime | None = None,
-               where: Callable[[TrailEvent], bool] | None = None) -> list[TrailEvent]:
-        """The recorded calls that match every filter given, newest first."""
-        found = []
-        for event in self.newest_first():
-            if since is not None and event.time < since:
-                break
-            if username is not None and event.username != username:
-                continue
-            if event_name is not None and event.event_name != event_name:
-                continue
-            if service is not None and event.service != service:
-                continue
-            if decision is not None and event.decision != decision:
-                continue
-            if failed is not None and bool(event.error_code) != failed:
-                continue
-            if where is not None and not where(event):
-                continue
-            found.append(event)
-        return found
+    def events(self, **filters: Any) -> list[TrailEvent]:
+        """The recorded calls that match every filter given, newest first (see :func:`select`)."""
+        return select(self.newest_first(), **filters)
 
     # -- access key last used -----------------------------------------------------------------------
 
@@ -309,18 +290,94 @@ class Trail:
         return f"<Trail: {len(self)} calls since {self.started:%Y-%m-%d %H:%M:%S} UTC>"
 
     def _repr_html_(self, limit: int = 20) -> str:
-        rows = []
-        for event in itertools.islice(self.newest_first(), limit):
-            outcome = event.error_code or "OK"
-            cells = (f"{event.time:%Y-%m-%d %H:%M:%S}", event.username or "(unauthenticated)",
-                     f"{event.service}:{event.event_name}", outcome, event.source_ip)
-            rows.append("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("Time (UTC)", "User", "Call", "Outcome", "Source IP"))
-        more = f"<p>{len(self) - limit} earlier calls not shown.</p>" if len(self) > limit else ""
-        return f"<div><b>Trail: {len(self)} calls</b><table><tr>{head}</tr>{''.join(rows)}</table>{more}</div>"
+        return trail_html(list(itertools.islice(self.newest_first(), limit)), len(self))
+
+
+def trail_html(newest: list[Any], total: int) -> str:
+    """The trail as a table: ``newest`` events first, of ``total`` recorded."""
+    rows = []
+    for event in newest:
+        outcome = event.error_code or "OK"
+        cells = (f"{event.time:%Y-%m-%d %H:%M:%S}", event.username or "(unauthenticated)",
+                 f"{event.service}:{event.event_name}", outcome, event.source_ip)
+        rows.append("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("Time (UTC)", "User", "Call", "Outcome", "Source IP"))
+    more = f"<p>{total - len(newest)} earlier calls not shown.</p>" if total > len(newest) else ""
+    return f"<div><b>Trail: {total} calls</b><table><tr>{head}</tr>{''.join(rows)}</table>{more}</div>"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+_FACTS = ("time", "event_name", "service", "action", "event_source", "region", "access_key_id", "source_ip",
+          "decision", "error_code", "error_message", "authenticated", "principal_arn", "username", "read_only",
+          "management", "event_id", "request_id", "resources")
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFacts:
+    """A recorded call's facts as plain data: what a trail read from a lab server holds."""
+
+    time: datetime
+    event_name: str
+    service: str
+    action: str
+    event_source: str
+    region: str
+    access_key_id: str | None
+    source_ip: str
+    decision: str
+    error_code: str | None
+    error_message: str | None
+    authenticated: bool
+    principal_arn: str | None
+    username: str | None
+    read_only: bool
+    management: bool
+    event_id: str
+    request_id: str
+    resources: list[dict[str, str]]
+    cloudtrail: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, event: TrailEvent) -> EventFacts:
+        return cls(**{name: getattr(event, name) for name in _FACTS}, cloudtrail=event.to_cloudtrail())
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["time"] = self.time.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EventFacts:
+        return cls(**{**data, "time": datetime.fromisoformat(data["time"])})
+
+    def to_cloudtrail(self) -> dict[str, Any]:
+        return self.cloudtrail
+
+
+def select(events: Any, *, username: str | None = None, event_name: str | None = None, service: str | None = None,
+           decision: str | None = None, failed: bool | None = None, since: datetime | None = None,
+           where: Callable[[Any], bool] | None = None) -> list[Any]:
+    """The events (newest first) that match every filter given, newest first."""
+    found = []
+    for event in events:
+        if since is not None and event.time < since:
+            break
+        if username is not None and event.username != username:
+            continue
+        if event_name is not None and event.event_name != event_name:
+            continue
+        if service is not None and event.service != service:
+            continue
+        if decision is not None and event.decision != decision:
+            continue
+        if failed is not None and bool(event.error_code) != failed:
+            continue
+        if where is not None and not where(event):
+            continue
+        found.append(event)
+    return found
 
 _RESOURCE_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
     "iam": (("UserName", "AWS::IAM::User"), ("GroupName", "AWS::IAM::Group"), ("RoleName", "AWS::IAM::Role"),

@@ -19,11 +19,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests marked both_modes get the `lab` fixture twice: the account in the kernel, and in a
+    # real lab server process (labkit.host.server), reached over HTTP like any AWS client would.
+    definition = metafunc.definition
+    if "lab" in metafunc.fixturenames and definition.get_closest_marker("both_modes") and not definition.get_closest_marker("kernel_only"):
+        metafunc.parametrize("lab_mode", ["kernel", "server"])
+
+
 @pytest.fixture
-def lab() -> Iterator[object]:
+def lab_mode() -> str:
+    return "kernel"
+
+
+@pytest.fixture(scope="session")
+def lab_server() -> Iterator[object]:
+    """One lab server process per test worker; each server-mode test resets it first."""
+    from labkit.host.remote import ServerAccount
+
+    server = ServerAccount.start("acme")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, lab_mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from labkit import Lab
 
-    with Lab() as running:
+    if lab_mode == "kernel":
+        with Lab() as running:
+            yield running
+        return
+    server = request.getfixturevalue("lab_server")
+    monkeypatch.setenv("LABKIT_SERVER_TOKEN", server._token)
+    with Lab(server=server.endpoint_url) as running:
+        running.reset()
         yield running
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from labkit.actions import FREE_ACTIONS, Target, Unmapped, authorizations
 from labkit.errors import LabkitError
-from labkit.interceptor import ApiCall
+from labkit.calls import ApiCall
 
 ACCOUNT = "123456789012"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"

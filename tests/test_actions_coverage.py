@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from labkit.actions import Unmapped, authorizations
-from labkit.interceptor import ApiCall
+from labkit.calls import ApiCall
 
 SERVICES = ["iam", "sts", "s3", "ec2", "dynamodb", "lambda", "sqs", "sns", "kms", "logs", "cloudwatch", "organizations"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from labkit.actions import authorizations, resource_policy, resource_tags
-from labkit.interceptor import ApiCall
+from labkit.calls import ApiCall
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}

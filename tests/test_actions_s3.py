@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labkit.actions import Target, authorizations
-from labkit.interceptor import ApiCall
+from labkit.calls import ApiCall
 
 ACCOUNT = "123456789012"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labkit.actions import Target, Unmapped, authorizations
-from labkit.interceptor import ApiCall
+from labkit.calls import ApiCall
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"

@@ -7,6 +7,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+pytestmark = pytest.mark.both_modes  # the account in the kernel, and in a lab server
+
 # The gate maps botocore's "accessanalyzer" to IAM's "access-analyzer" prefix once
 # labkit/actions/overrides.py PREFIX has that entry; until then it refuses every non-admin call.
 CHECKS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"

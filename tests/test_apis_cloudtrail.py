@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 
 from labkit.apis.cloudtrail import HIDDEN, request_parameters
 
+pytestmark = pytest.mark.both_modes  # the account in the kernel, and in a lab server
+
 
 def _events(lab, **params) -> list[dict]:
     return lab.client("cloudtrail").lookup_events(**params)["Events"]

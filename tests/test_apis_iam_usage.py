@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
+pytestmark = pytest.mark.both_modes  # the account in the kernel, and in a lab server
+
 ACCOUNT = "123456789012"
 CLOSE = timedelta(minutes=1)
 

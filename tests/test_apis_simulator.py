@@ -7,6 +7,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+pytestmark = pytest.mark.both_modes  # the account in the kernel, and in a lab server
+
 ACCOUNT = "123456789012"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 APP_OBJECT = "arn:aws:s3:::acme-app-data/config/app.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.authoring import build, render, stale, targets, to_exercise
+from labkit.authoring import KERNELSPEC, build, render, stale, targets, to_exercise
 from labkit.cli import main
 from labkit.recording import stale_references
 
@@ -63,7 +63,7 @@ def test_reference_notebooks__match_the_lessons_and_solutions():
 @pytest.mark.parametrize("target", targets(ROOT), ids=lambda t: f"{t.kind}:{t.output.name}")
 def test_generated_notebook__has_no_outputs_ids_or_volatile_metadata(target):
     raw = json.loads(render(target))
-    assert raw["metadata"] == {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}
+    assert raw["metadata"] == {"kernelspec": KERNELSPEC}
     for cell in raw["cells"]:
         assert "id" not in cell
         assert set(cell.get("metadata", {})) <= {"tags"}

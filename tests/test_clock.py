@@ -62,7 +62,7 @@ def test_advance__dates_new_users_and_policies_in_lab_time(lab) -> None:
 
 def test_gate_now__follows_the_clock(lab) -> None:
     lab.clock.advance(days=10)
-    assert abs(lab.gate.now() - lab.clock.now()) < CLOSE
+    assert abs(lab.account.gate.now() - lab.clock.now()) < CLOSE
 
 
 def test_current_time_condition__follows_the_clock(lab) -> None:

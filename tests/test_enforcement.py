@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 
 from labkit.sessions import totp
 
+pytestmark = pytest.mark.both_modes  # the account in the kernel, and in a lab server
+
 ACCOUNT = "123456789012"
 
 

@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError
 
 from labkit.trail import Trail
 
+pytestmark = pytest.mark.both_modes  # the account in the kernel, and in a lab server
+
 CLOSE = timedelta(minutes=1)
 
 
@@ -122,6 +124,7 @@ def test_repr_html__lists_recent_calls(lab) -> None:
     assert "ListUsers" in lab.trail._repr_html_()
 
 
+@pytest.mark.kernel_only
 def test_record__does_not_keep_payloads(lab) -> None:
     s3 = lab.client("s3")
     s3.create_bucket(Bucket="trail-payload-test")

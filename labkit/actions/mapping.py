@@ -14,7 +14,7 @@ from labkit.actions.model import Target, Unmapped
 from labkit.actions.overrides import ACTIONS, CREATE_VERBS, GLOBAL_REGION, PREFIX, SERVICE_MODULES
 from labkit.actions.plans import ENVIRONMENT, VAR, ActionPlan, Slot, action_plan, applicable, norm, slot_of
 from labkit.actions.tags import request_tag_context
-from labkit.interceptor import ApiCall
+from labkit.calls import ApiCall
 
 __all__ = ["Request", "Rules", "Value", "authorizations", "rules_for", "wildcard_arn"]
 

@@ -67,22 +67,20 @@ def parse_entity_arn(arn: str, account_id: str) -> tuple[str, str]:
     return match["kind"], match["name"]
 
 
-# Admin clients per running lab and account whose responses keep policy documents as IAM stored
-# them (boto3 turns them into dicts), so that statement positions refer to the text as written.
-_RAW_CLIENTS: weakref.WeakKeyDictionary[Any, tuple[Any, dict[str, Any]]] = weakref.WeakKeyDictionary()
+# The account's own IAM clients whose responses keep policy documents as IAM stored them (boto3
+# turns them into dicts), so that statement positions refer to the text as written.
+_RAW_CLIENTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _raw_iam(lab: Any, account_id: str) -> Any:
     from botocore.handlers import json_decode_policies
 
-    gate = getattr(lab, "gate", None)
-    cached = _RAW_CLIENTS.get(lab)
-    if cached is None or cached[0] is not gate:
-        cached = _RAW_CLIENTS[lab] = (gate, {})
-    client = cached[1].get(account_id)
+    from labkit.interceptor import internal_client
+
+    cached = _RAW_CLIENTS.setdefault(lab, {})
+    client = cached.get(account_id)
     if client is None:
-        options = {"account": account_id} if account_id != lab.account_id else {}
-        client = cached[1][account_id] = lab.client("iam", region_name=lab.region, **options)
+        client = cached[account_id] = internal_client("iam", account_id, lab.region)
         client.meta.events.unregister("after-call.iam", json_decode_policies)
     return client
 

@@ -90,7 +90,6 @@ def _session_policy(lab: Any, params: dict[str, Any], account_id: str) -> tuple[
 
 def _issue(lab: Any, session: Session) -> dict[str, Any]:
     lab.sessions.add(session)
-    lab.register_key(session.access_key, session.account_id)
     return {
         "AccessKeyId": session.access_key,
         "SecretAccessKey": session.secret_key,

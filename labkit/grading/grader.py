@@ -75,7 +75,7 @@ class Kit:
         return cls(released, checks, digest.hexdigest())
 
 
-def _kernel_env(url: str, answers: Path, scratch: Path, scenario: Any) -> dict[str, str]:
+def _kernel_env(url: str, token: str, answers: Path, scratch: Path, scenario: Any) -> dict[str, str]:
     from labkit.identity import admin_credentials
 
     key, secret = admin_credentials(scenario.account_id)
@@ -83,6 +83,7 @@ def _kernel_env(url: str, answers: Path, scratch: Path, scenario: Any) -> dict[s
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(
         LABKIT_SERVER=url,
+        LABKIT_SERVER_TOKEN=token,
         LABKIT_ANSWERS=str(answers),
         AWS_ENDPOINT_URL=url,
         AWS_ACCESS_KEY_ID=key,
@@ -204,7 +205,7 @@ class Grader:
             (scratch / "work").mkdir()
             answers_file = scratch / "answers.jsonl"
             answers_file.touch(mode=0o600)
-            run = Run(prepared.cells, env=_kernel_env(server.url, answers_file, scratch, self.scenario), cwd=str(scratch / "work"), timeout=self.timeout)
+            run = Run(prepared.cells, env=_kernel_env(server.url, server.token, answers_file, scratch, self.scenario), cwd=str(scratch / "work"), timeout=self.timeout)
             with self._lock:
                 self._runs.add(run)
             if self._cancel.is_set():

@@ -1,11 +1,11 @@
 """Lab servers for graded runs: a warm process forks one fresh, seeded server per notebook.
 
-``python -m labkit.grading.labserver --fd N`` boots once (imports moto, seeds the scenario,
-warms moto's request handling) and then, for every request the grader sends over the socket
+``python -m labkit.grading.labserver --fd N`` boots once (a seeded labkit.host.account.LabAccount,
+its request handling warmed) and then, for every request the grader sends over the socket
 ``N`` (a command channel and a listening socket, passed as file descriptors), forks a child.
-The child serves the lab account on that listening socket to the learner's kernel; when the
-grader asks it to judge, it closes the account to further requests and runs the checks on it
-in-process, then answers over its channel and exits. Nothing but the grader holds that channel,
+The child serves the lab account (labkit.host.server.ServerApp: enforced where it lives) on that
+listening socket to the learner's kernel; when the grader asks it to judge, it closes the account
+to further requests and runs the checks on it in-process, then answers over its channel and exits. Nothing but the grader holds that channel,
 so nothing the notebook does can speak for the server. ``--stdio`` runs one server without
 forking (for systems without ``fork``), its channel being stdin and stdout.
 """
@@ -19,13 +19,12 @@ import os
 import signal
 import socket
 import sys
-import threading
 from typing import Any
 
 __all__ = ["main"]
 
 _PREWARM = (
-    # (method, path, headers, body): one read-only request per service a lesson uses.
+    # (method, path, service, body): one read-only request per service a lesson uses.
     ("POST", "/", "iam", "Action=ListUsers&Version=2010-05-08"),
     ("GET", "/", "s3", ""),
     ("POST", "/", "sts", "Action=GetCallerIdentity&Version=2011-06-15"),
@@ -33,63 +32,27 @@ _PREWARM = (
 
 
 class _Warm:
-    """Everything a child inherits ready to use: seeded backends, the WSGI app, admin clients."""
+    """Everything a child inherits ready to use: the seeded account, its server app, warm code paths."""
 
     def __init__(self, scenario_name: str) -> None:
-        import boto3
-        from moto import mock_aws
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.test import Client
-
-        from labkit import mockaws
         from labkit.checks import all_checks
-        from labkit.identity import admin_credentials
+        from labkit.host.account import LabAccount
         from labkit.scenario import load_scenario
-        from labkit.seed import seed
 
         self.scenario = load_scenario(scenario_name)
-        mockaws.install()
         os.environ.update(AWS_DEFAULT_REGION=self.scenario.region, AWS_EC2_METADATA_DISABLED="true")
-        self.mock = mock_aws(config={"core": {"mock_credentials": False, "passthrough": {"urls": [], "services": []}}})
-        self.mock.start()
-        seed(self.scenario)
+        self.account = LabAccount(self.scenario).start()
         all_checks()  # import every check module now, not in each child
-        key, secret = admin_credentials(self.scenario.account_id)
-        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=self.scenario.region)
-        self.clients = {name: session.client(name) for name in ("iam", "s3", "sts")}
-        self.session = session
         # Judge the untouched account once: every check's code paths and botocore's operation
         # models are then warm in every child, which only pays for what its run changed.
         _judge(self, {"checks": [c.id for c in all_checks()], "answers": {}})
-        self.app = DomainDispatcherApplication(create_backend_app)
-        client = Client(self.app)
+        from labkit.wire import HttpRequest
+
         for method, path, service, body in _PREWARM:
-            auth = f"AWS4-HMAC-SHA256 Credential={key}/20260101/{self.scenario.region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
-            headers = {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"}
-            client.open(path, method=method, headers=headers, data=body)
-
-
-class _Gate:
-    """The WSGI app the learner's kernel talks to: moto's, until the run is judged."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-        self.closed = False
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO", "").startswith("/moto-api"):
-            start_response("403 Forbidden", [("Content-Type", "text/plain")])
-            return [b"labkit: moto's own API is not part of the lab"]
-        with self.lock:  # one request at a time, and none after the account is closed
-            if not self.closed:
-                return list(self.app(environ, start_response))
-        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-        return [b"labkit: the graded run is over; this lab account is closed"]
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
+            # Unsigned-looking requests: they warm the decoding and moto's routing, then are refused.
+            headers = {"Host": f"{service}.amazonaws.com", "Content-Type": "application/x-www-form-urlencoded"}
+            self.account.handle(HttpRequest(method, path, "", headers, body.encode()))
+        self.account.trail.clear()
 
 
 class _CachedClient:
@@ -138,7 +101,7 @@ class _Context:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            raw = self._warm.clients.get(service) or self._warm.session.client(service)
+            raw = self._warm.account.client(service)
             self._clients[service] = _CachedClient(raw) if service == "iam" else raw
         return self._clients[service]
 
@@ -160,24 +123,18 @@ def _judge(warm: _Warm, command: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def _serve(warm: _Warm, rfile: Any, wfile: Any, listener: socket.socket | None) -> None:
+def _serve(warm: _Warm, rfile: Any, wfile: Any, listener: socket.socket | None, kernel_token: str | None) -> None:
     """Serve the lab account until the grader asks for a judgment (or goes away)."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
+    from labkit.host.server import ServerApp, serve
 
-    gate = _Gate(warm.app)
-    if listener is not None:
-        server = make_server("127.0.0.1", 0, gate, threaded=True, request_handler=MotoRequestHandler, fd=listener.fileno())
-    else:
-        server = make_server("127.0.0.1", 0, gate, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 3600}, daemon=True).start()
+    server = serve(ServerApp(warm.account, owner_token=None, kernel_token=kernel_token), listener=listener)
     host, port = server.server_address[:2]
     wfile.write(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}"}).encode() + b"\n")
     wfile.flush()
     line = rfile.readline()
     if not line:
         return
-    gate.close()
+    warm.account.open = False  # no request of the learner's after this point
     try:
         reply: Any = {"results": _judge(warm, json.loads(line))}
     except Exception as err:  # report, never hang the grader
@@ -192,7 +149,7 @@ def _zygote(warm: _Warm, control: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     gc.freeze()  # keep the warm heap shared with the children (copy-on-write)
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 64, 2)
+        message, fds, _, _ = socket.recv_fds(control, 256, 2)
         if not message:
             return
         if len(fds) != 2:
@@ -207,7 +164,8 @@ def _zygote(warm: _Warm, control: socket.socket) -> None:
                 control.close()
                 channel = socket.socket(fileno=fds[0])
                 listener = socket.socket(fileno=fds[1])
-                _serve(warm, channel.makefile("rb"), channel.makefile("wb"), listener)
+                token = message.partition(b" ")[2].decode() or None  # b"spawn TOKEN": the kernel's control token
+                _serve(warm, channel.makefile("rb"), channel.makefile("wb"), listener, token)
             except BaseException:
                 code = 1
             finally:
@@ -230,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warm = _Warm(args.scenario)
     if args.stdio:
-        _serve(warm, sys.stdin.buffer, channel_out, None)
+        _serve(warm, sys.stdin.buffer, channel_out, None, os.environ.pop("LABKIT_KERNEL_TOKEN", None))
         return 0
     _zygote(warm, socket.socket(fileno=args.fd))
     return 0

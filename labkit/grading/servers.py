@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -30,8 +31,9 @@ def server_environment() -> dict[str, str]:
 class Server:
     """One fresh lab account, served on ``url`` until :meth:`judge` closes it."""
 
-    def __init__(self, url: str, channel: Any, process: subprocess.Popen[bytes] | None = None) -> None:
+    def __init__(self, url: str, channel: Any, process: subprocess.Popen[bytes] | None = None, *, token: str) -> None:
         self.url = url
+        self.token = token  # the learner's kernel's token for labkit's control API (clock, trail)
         self._channel = channel  # a socket (forked server) or None (process with stdin/stdout)
         self._process = process
         self._pid: int | None = process.pid if process is not None else None
@@ -160,10 +162,11 @@ class LabServers:
             raise self.failure()
         listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         ours, theirs = socket.socketpair()
+        token = secrets.token_urlsafe(24)
         try:
             with self._lock:
                 assert self._control is not None
-                socket.send_fds(self._control, [b"spawn"], [theirs.fileno(), listener.fileno()])
+                socket.send_fds(self._control, [b"spawn " + token.encode()], [theirs.fileno(), listener.fileno()])
             url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         except OSError:
             ours.close()
@@ -171,11 +174,13 @@ class LabServers:
         finally:
             theirs.close()
             listener.close()
-        return Server(url, ours)
+        return Server(url, ours, token=token)
 
     def _spawn_process(self) -> Server:
+        token = secrets.token_urlsafe(24)
         process = subprocess.Popen(
-            self._command("--stdio"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=server_environment(), start_new_session=True
+            self._command("--stdio"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            env={**server_environment(), "LABKIT_KERNEL_TOKEN": token}, start_new_session=True,
         )
         assert process.stdout is not None
         try:
@@ -185,7 +190,7 @@ class LabServers:
             process.kill()
             process.wait()
             raise self._failure("A lab server could not start") from None
-        return Server(url, None, process)
+        return Server(url, None, process, token=token)
 
     def close(self) -> None:
         if self._control is not None:
