@@ -11,7 +11,6 @@ nothing else touches moto's backends.
 
 from __future__ import annotations
 
-import io
 import threading
 import uuid
 from typing import Any
@@ -57,7 +56,6 @@ class LabAccount:
                              if spec is not None else None)
         self.gate = LabGate(self.directory, self)
         self.gate.listeners.append(self.trail.record)
-        self._moto: Any = None
         self._lock = threading.RLock()  # moto's backends serve one request at a time
         self._clients: dict[tuple[str, str, str], Any] = {}
         self.open = False
@@ -79,12 +77,9 @@ class LabAccount:
             from labkit.errors import LabStateError
 
             raise LabStateError("Another lab account already lives in this process; stop its lab first.")
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
         _active = self
         self.clock.install()
         self._reset_backends()
-        self._moto = DomainDispatcherApplication(create_backend_app)
         self._seed()
         self.open = True
         return self
@@ -159,7 +154,7 @@ class LabAccount:
                        parsed.region, parsed.protocol, request.header(SOURCE_IP_HEADER) or DEFAULT_SOURCE_IP)
         with self._lock:
             if internal:
-                return self._moto_serve(request, self.directory.admin_account(call.access_key) or self.account_id)
+                return self._moto_serve(request, call, self.directory.admin_account(call.access_key) or self.account_id)
             checker = None
             if signature is not None:
                 def checker(secret: str, token: str | None) -> str | None:
@@ -169,7 +164,7 @@ class LabAccount:
             answer = self.gate.handle(call, checker)
             if answer is not None:
                 return self._answer(call, answer, request_id)
-            response = self._moto_serve(request, call.state["route"])
+            response = self._moto_serve(request, call, call.state["route"])
             error: dict[str, Any] = {}
             if response.status >= 300:
                 found = parse_error(call.service, call.protocol, response.status, dict(response.headers), response.body)
@@ -184,23 +179,26 @@ class LabAccount:
                                   message=answer.message or "", request_id=request_id)
         return ok_response(call.service, call.protocol, call.operation, answer.body or {}, request_id=request_id)
 
-    def _moto_serve(self, request: HttpRequest, account_id: str) -> HttpResponse:
-        environ = _environ(request)
-        environ[_MOTO_ACCOUNT_HEADER] = account_id
-        captured: dict[str, Any] = {}
+    def _moto_serve(self, request: HttpRequest, call: ApiCall, account_id: str) -> HttpResponse:
+        """moto's answer, from ``account_id``'s backends, through moto's own in-process entry point."""
+        from botocore.awsrequest import AWSPreparedRequest, HTTPHeaders
+        from moto.core.models import botocore_stubber
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), headers
-            return lambda data: None
-
-        chunks = self._moto(environ, start_response)
-        try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        return HttpResponse(captured["status"], list(captured["headers"]), body)
+        url, host = _aws_url(request, call)
+        headers = HTTPHeaders()
+        for name, value in request.headers.items():
+            if name.lower() not in ("host", "transfer-encoding", "expect", "x-moto-account-id"):  # the body is here whole
+                headers[name] = value
+        headers["Host"] = host
+        headers["x-moto-account-id"] = account_id  # moto serves from this account (moto.core.responses)
+        prepared = AWSPreparedRequest(request.method, url, headers, request.body, stream_output=False)
+        answer = botocore_stubber.process_request(prepared)
+        if answer is None:
+            return HttpResponse(404, [("Content-Type", "text/plain")], b"labkit: the lab's mock does not serve this request")
+        status, moto_headers, body = answer
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        return HttpResponse(int(status), [(str(k), str(v)) for k, v in (moto_headers or {}).items()], body or b"")
 
 
 def active_account() -> LabAccount | None:
@@ -208,36 +206,16 @@ def active_account() -> LabAccount | None:
     return _active
 
 
-def _environ(request: HttpRequest) -> dict[str, Any]:
-    """A WSGI environ for moto's application, from a request as it arrived."""
-    host = request.header("host") or "localhost"
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote(request.path).encode("utf-8").decode("latin-1"),
-        "RAW_URI": request.path + (f"?{request.query}" if request.query else ""),
-        "REQUEST_URI": request.path + (f"?{request.query}" if request.query else ""),
-        "QUERY_STRING": request.query,
-        "SERVER_NAME": host.rsplit(":", 1)[0],
-        "SERVER_PORT": host.rsplit(":", 1)[1] if ":" in host else "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https" if host.endswith("amazonaws.com") else "http",
-        "wsgi.input": io.BytesIO(request.body),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "CONTENT_LENGTH": str(len(request.body)),
-    }
-    for name, value in request.headers.items():
-        key = name.upper().replace("-", "_")
-        if key == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif key not in ("CONTENT_LENGTH", "TRANSFER_ENCODING", "EXPECT"):  # the body is here whole
-            environ[f"HTTP_{key}"] = value
-    environ["HTTP_HOST"] = host
-    return environ
+def _aws_url(request: HttpRequest, call: ApiCall) -> tuple[str, str]:
+    """The request's URL as AWS would have been sent it (moto routes by AWS's host names)."""
+    host = request.header("host") or ""
+    if not host.split(":", 1)[0].endswith(".amazonaws.com"):  # a lab server's loopback address
+        from labkit.wire.models import service_model
+
+        prefix = service_model(call.service).endpoint_prefix
+        host = f"{prefix}.amazonaws.com" if call.service == "s3" else f"{prefix}.{call.region or 'us-east-1'}.amazonaws.com"
+    query = f"?{request.query}" if request.query else ""
+    return f"https://{host}{request.path}{query}", host
 
 
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",

@@ -74,6 +74,7 @@ def serve_lab(scenario: str = "acme", *, port: int = 0, user: str | None = None,
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         server.shutdown()
+        server.server_close()
         print("labkit: lab stopped.", file=out, flush=True)
         return 0
     finally:

@@ -112,10 +112,15 @@ def serve(app: Any, *, port: int = 0, listener: Any = None) -> Any:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    options: dict[str, Any] = {"threaded": True, "request_handler": MotoRequestHandler}
-    if listener is not None:
-        options["fd"] = listener.fileno()
-    server = make_server("127.0.0.1", port, app, **options)
+    import socket
+
+    owned = listener is None
+    if listener is None:  # bound here: a port in use is an OSError (werkzeug would exit the process)
+        listener = socket.create_server(("127.0.0.1", port), backlog=128)
+    server = make_server("127.0.0.1", listener.getsockname()[1], app, threaded=True, request_handler=MotoRequestHandler,
+                         fd=listener.fileno())
+    if owned:
+        listener.close()  # the server holds its own copy of the socket
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
     return server
 
@@ -167,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     server.shutdown()
+    server.server_close()
     account.close()
     return 0
 

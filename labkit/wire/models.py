@@ -39,10 +39,25 @@ def _session() -> Any:
     return session
 
 
+@lru_cache(maxsize=1)
+def _clients_session() -> Any:
+    import botocore.session
+
+    from labkit.lab import _loader
+
+    session = botocore.session.Session()
+    session.register_component("data_loader", _loader())
+    return session
+
+
 @lru_cache(maxsize=None)
 def service_model(service: str) -> Any:
-    """botocore's ServiceModel for ``service`` (a botocore name), built once."""
-    return _session().get_service_model(service)
+    """botocore's ServiceModel for ``service`` (a botocore name), built once.
+
+    Read from the data the lab's own clients already loaded, except S3's: S3 clients edit their
+    model in place (they drop "/{Bucket}" from request URIs), so S3's is read afresh.
+    """
+    return (_session() if service == "s3" else _clients_session()).get_service_model(service)
 
 
 def _signing_names_in_rules(service: str) -> set[str]:
@@ -61,12 +76,13 @@ def _signing_names_in_rules(service: str) -> set[str]:
     return found
 
 
-@lru_cache(maxsize=1)
-def _by_signing_name() -> dict[str, str]:
-    table = {}
-    for name in SERVICES:
-        table.setdefault(service_model(name).signing_name, name)
-    return table
+@lru_cache(maxsize=None)
+def _service_signed_as(signing_name: str) -> str | None:
+    """The service signed as ``signing_name``; the one named like it is tried first (all fourteen
+    models cost half a second to load, on every lab's first call)."""
+    candidates = sorted(SERVICES, key=lambda name: name != signing_name)
+    return next((name for name in candidates if service_model(name).signing_name == signing_name), None)
+
 
 
 @lru_cache(maxsize=None)
@@ -146,7 +162,7 @@ def service_for(request: HttpRequest, signing_name: str | None) -> str | None:
     (an operation of one query service), or by its host; failing all, S3, as moto's server assumes.
     """
     if signing_name:
-        return _by_signing_name().get(signing_name) or _other_signing_name(signing_name)
+        return _service_signed_as(signing_name) or _other_signing_name(signing_name)
     target = request.header("x-amz-target")
     if target:
         found = _by_target_prefix().get(target.rpartition(".")[0])

@@ -15,6 +15,7 @@ from labkit.wire import cbor
 from labkit.wire.errors import WireError
 from labkit.wire.http import HttpRequest, decode_aws_chunked
 from labkit.wire.models import region_from_host, service_for, service_model
+from labkit.wire.quirks import undo_client_handlers
 from labkit.wire.rest import decode_rest
 from labkit.wire.shapes import from_json, scalar
 from labkit.wire.sigv4 import Signature, signature_of
@@ -47,7 +48,7 @@ def parse_request(request: HttpRequest) -> ParsedCall:
                         "(a signing name).", 400)
     model = service_model(service)
     protocol = _protocol(request, model)
-    region = signature.region if signature else region_from_host(request) or "us-east-1"
+    region = (signature.region if signature else "") or region_from_host(request) or "us-east-1"
     try:
         body, headers = _body(request)
         if protocol in ("query", "ec2"):
@@ -65,7 +66,7 @@ def parse_request(request: HttpRequest) -> ParsedCall:
         code = _MALFORMED.get(protocol, "SerializationException")
         raise WireError(code, f"labkit could not read the {protocol} request: {error}", 400, service=service,
                         protocol=protocol) from None
-    return ParsedCall(service, operation, params, protocol, region, signature)
+    return ParsedCall(service, operation, undo_client_handlers(service, operation, params), protocol, region, signature)
 
 
 def _protocol(request: HttpRequest, model: Any) -> str:

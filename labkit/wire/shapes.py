@@ -95,9 +95,17 @@ def from_json(shape: Any, value: Any) -> Any:
     if kind == "blob":
         return _blob(value) if isinstance(value, str) else bytes(value)
     if kind in ("float", "double"):
-        if isinstance(value, str):
-            return _SPECIAL_FLOATS[value] if value in _SPECIAL_FLOATS else float(value)
+        if isinstance(value, str) and value in _SPECIAL_FLOATS:  # JSON has no literal for these
+            return _SPECIAL_FLOATS[value]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{value!r} is not a number")
         return float(value)
+    if kind in ("integer", "long") and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"{value!r} can not be converted to an integer")
+    if kind == "boolean" and not isinstance(value, bool):
+        raise ValueError(f"{value!r} can not be converted to a boolean")
+    if kind == "string" and not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
     return value
 
 

@@ -3,7 +3,8 @@
 The rules are those of the IAM User Guide, "Create a signed AWS API request"
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html) and, for S3, the
 Amazon S3 API Reference, "Authenticating Requests (AWS Signature Version 4)"
-(https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html).
+(https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html). S3's
+SigV2, which botocore's presigned URLs still use by default, is checked too (``sigv2``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote
 
+from labkit.wire import sigv2
 from labkit.wire.errors import WireError
 from labkit.wire.http import HttpRequest
 
@@ -40,7 +42,9 @@ class Signature:
     session_token: str | None
     scope_date: str = ""  # the credential scope's date (20260102); must be the timestamp's day
     presigned: bool = False
-    expires: int | None = None  # a presigned URL's X-Amz-Expires, in seconds
+    expires: int | None = None  # a SigV4 presigned URL's X-Amz-Expires, in seconds after `date`
+    expires_at: int | None = None  # when a presigned URL expires, in epoch seconds (SigV4 and SigV2)
+    algorithm: str = _ALGORITHM  # or "AWS": S3's SigV2 (region "" and no signed headers then)
 
 
 def _incomplete(message: str) -> WireError:
@@ -73,6 +77,10 @@ def signature_of(request: HttpRequest) -> Signature | None:
     Raises WireError (``IncompleteSignature``) when it carries a signature that is not a complete
     AWS4-HMAC-SHA256 one: such a request is neither anonymous nor verifiable.
     """
+    v2 = sigv2.v2_fields(request)
+    if v2 is not None:
+        return Signature(v2.access_key, v2.date, "", "s3", (), v2.signature, v2.session_token, presigned=v2.presigned,
+                         expires_at=v2.expires_at, algorithm=sigv2.ALGORITHM)
     auth = request.header("authorization")
     if auth is not None:
         if not auth.strip().startswith(_ALGORITHM + " "):
@@ -96,10 +104,17 @@ def signature_of(request: HttpRequest) -> Signature | None:
     if missing:
         raise _incomplete(" ".join(missing))
     access_key, day, region, service = _scope(query["X-Amz-Credential"])
-    expires = query.get("X-Amz-Expires", "")
+    expires = int(query["X-Amz-Expires"]) if query.get("X-Amz-Expires", "").isdigit() else None
     return Signature(access_key, query["X-Amz-Date"], region, service, tuple(query["X-Amz-SignedHeaders"].split(";")),
                      query["X-Amz-Signature"].lower(), query.get("X-Amz-Security-Token"), day, presigned=True,
-                     expires=int(expires) if expires.isdigit() else None)
+                     expires=expires, expires_at=_epoch(query["X-Amz-Date"]) + expires if expires is not None else None)
+
+
+def _epoch(stamp: str) -> int:
+    try:
+        return int(datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp())
+    except ValueError:
+        raise _incomplete(f"X-Amz-Date must be in the ISO8601 Long Format, not '{stamp}'.") from None
 
 
 def _is_s3(signing_name: str) -> bool:
@@ -178,9 +193,13 @@ def verify(request: HttpRequest, signature: Signature, secret_key: str) -> bool:
     Only the signature is checked: whether the timestamp is recent and a presigned URL unexpired
     is for the caller to judge, against its own clock.
     """
+    if signature.algorithm == sigv2.ALGORITHM:
+        return sigv2.verify_v2(request, signature.signature, secret_key, presigned=signature.presigned)
     day = signature.date[:8]
     if signature.scope_date and signature.scope_date != day:
         return False
+    if "host" not in signature.signed_headers:
+        return False  # SigV4 signs the host at least: a signature must not travel to another endpoint
     canonical = canonical_request(request, signature)
     if canonical is None:
         return False
