@@ -253,3 +253,17 @@ def test_kernel_lab__answers_only_aws_hosts_itself(trap):
         with pytest.raises(NoLabRunning):
             client.list_users()
     assert trap.connections == 0
+
+
+@pytest.mark.slow
+def test_unknown_operation__is_answered_as_the_service_answers(server_lab):
+    auth = ("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/iam/aws4_request, "
+            "SignedHeaders=host, Signature=" + "0" * 64)
+    request = urllib.request.Request(server_lab.endpoint_url + "/", data=b"Action=NoSuchAction&Version=2010-05-08", method="POST",
+                                     headers={"Authorization": auth, "X-Amz-Date": "20260101T000000Z",
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    body = err.value.read().decode()
+    err.value.close()
+    assert err.value.code == 400 and "<Code>InvalidAction</Code>" in body and "<ErrorResponse" in body

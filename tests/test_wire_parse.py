@@ -178,6 +178,10 @@ ERRORS = [
 ]
 
 
+ERRORS.append((_request("POST", "/", body=b"Action=ListUsers&Version=2010-05-08", Authorization="AWS4-HMAC-SHA256 x",
+                        Content_Type="application/x-www-form-urlencoded"), "IncompleteSignature", None, "iam", "query"))
+
+
 @pytest.mark.parametrize(("request_", "code", "message", "service", "protocol"), ERRORS, ids=[f"{e[1]}-{i}" for i, e in
                                                                                               enumerate(ERRORS)])
 def test_parse_request__raises_wire_error__with_the_code_aws_answers(request_: HttpRequest, code: str,

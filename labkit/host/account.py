@@ -147,7 +147,10 @@ class LabAccount:
             return HttpResponse(503, [("Content-Type", "text/plain")], b"labkit: this lab account is closed")
         try:
             parsed = parse_request(request)
-        except WireError as err:
+        except WireError as err:  # answered as the service would, when the request says which it is
+            if err.service and err.protocol:
+                return error_response(err.service, err.protocol, status=err.status, code=err.code, message=err.message,
+                                      request_id=request_id)
             return HttpResponse(err.status, [("Content-Type", "text/plain")], f"{err.code}: {err.message}".encode())
         signature = parsed.signature
         call = ApiCall(parsed.service, parsed.operation, parsed.params, signature.access_key if signature else None,

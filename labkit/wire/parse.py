@@ -40,7 +40,12 @@ class ParsedCall:
 
 def parse_request(request: HttpRequest) -> ParsedCall:
     """Decode ``request``; WireError (with AWS's code) for an unknown service or operation, or a bad body."""
-    signature = signature_of(request)
+    try:
+        signature = signature_of(request)
+    except WireError as error:  # a malformed signature: answer it in the protocol the request seems to use
+        guess = service_for(request, None) or "s3"
+        error.service, error.protocol = guess, _protocol(request, service_model(guess))
+        raise
     signing_name = signature.service if signature else None
     service = service_for(request, signing_name)
     if service is None:

@@ -51,6 +51,8 @@ def error_response(service: str, protocol: str, *, status: int, code: str, messa
     if protocol == "rest-xml":
         body = f"<Error><Code>{code_x}</Code><Message>{message_x}</Message><RequestId>{rid}</RequestId></Error>"
         return HttpResponse(status, [*headers, ("Content-Type", "application/xml")], body.encode())
+    if protocol not in ("json", "rest-json", "smithy-rpc-v2-cbor"):
+        raise ValueError(f"not an AWS protocol: {protocol!r}")
     headers.append(("x-amzn-ErrorType", code))
     if service_model(service).metadata.get("awsQueryCompatible") is not None:
         # Services that left the query protocol still tell old clients the query error code.
@@ -94,6 +96,8 @@ def ok_response(service: str, protocol: str, operation: str, body: dict[str, Any
         data = _cbor_value(shape, body) if shape is not None else {}
         return HttpResponse(200, [*headers, ("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")],
                             cbor.encode(data))
+    if protocol not in ("rest-json", "rest-xml"):
+        raise ValueError(f"not an AWS protocol: {protocol!r}")
     return _rest_response(service, shape, body, headers, xml=protocol == "rest-xml", operation=operation)
 
 
