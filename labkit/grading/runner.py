@@ -24,7 +24,7 @@ from labkit.grading.normalise import RunCell
 __all__ = ["RunOutcome", "Run", "OUTPUT_LIMIT"]
 
 OUTPUT_LIMIT = 1_000_000  # bytes of output one cell may print before it is interrupted
-_STARTUP = 60  # seconds a kernel may take to start, on top of the time limit
+_STARTUP = 180  # seconds a kernel may take to start (a busy 2-core machine, cold caches), on top of the time limit
 _MAX_ERROR_NOTES = 3
 
 
