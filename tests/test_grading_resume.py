@@ -73,7 +73,10 @@ def test_grading_interrupted_with_ctrl_c__keeps_only_what_the_grader_wrote(tmp_p
     command[command.index("--timeout") + 1] = "90"
     progress = tmp_path / "progress.txt"
     with open(progress, "w") as stderr:
-        run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        # As from a terminal: Ctrl-C delivered by default, even when this test runs under a parent that
+        # ignores SIGINT (a background job's children inherit that).
+        run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 300
         while not ((tmp_path / "forged-by-a-kernel.txt").exists() and "b_solved: 13/13" in progress.read_text()):
             assert run.poll() is None and time.monotonic() < deadline, "the forger or the honest student never got that far"
