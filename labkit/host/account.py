@@ -2,7 +2,7 @@
 
 :class:`LabAccount` is one lab's whole account (every account of its scenario): moto's backends
 in this process, the sessions STS issued, MFA devices, the lab clock, the trail and IAM's usage
-data. It is a WSGI application: each request that reaches it, from any client, is decoded
+data. Each request that reaches it, from any client, is decoded
 (labkit.wire), its signature verified with the lab's secret keys, decided by the gate, and then
 served by moto, from the account the gate routes it to, or answered by labkit itself. The kernel
 transport (labkit.interceptor) and the lab server (labkit.host.server) both hand it requests;
@@ -131,12 +131,6 @@ class LabAccount:
 
     # -- requests -----------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        response = self.handle(HttpRequest.from_environ(environ))
-        reason = _REASONS.get(response.status, "Unknown")
-        start_response(f"{response.status} {reason}", list(response.headers))
-        return [response.body]
-
     def handle(self, request: HttpRequest, *, internal: bool = False) -> HttpResponse:
         """Decide and serve one request; ``internal`` requests (the account's own clients) skip the gate."""
         request_id = str(uuid.uuid4())
@@ -219,9 +213,3 @@ def _aws_url(request: HttpRequest, call: ApiCall) -> tuple[str, str]:
         host = f"{prefix}.amazonaws.com" if call.service == "s3" else f"{prefix}.{call.region or 'us-east-1'}.amazonaws.com"
     query = f"?{request.query}" if request.query else ""
     return f"https://{host}{request.path}{query}", host
-
-
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content", 301: "Moved Permanently",
-            304: "Not Modified", 307: "Temporary Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed", 416: "Range Not Satisfiable",
-            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}

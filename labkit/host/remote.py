@@ -50,9 +50,8 @@ class ServerAccount:
             [sys.executable, "-m", "labkit.host.server", "--scenario", scenario, "--port", str(port)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
         )
-        hello: Any = None
-        reader = threading.Thread(target=lambda: _read_hello(process, box), daemon=True)
         box: list[Any] = []
+        reader = threading.Thread(target=_read_hello, args=(process, box), daemon=True)
         reader.start()
         reader.join(timeout)
         hello = box[0] if box else None

@@ -43,7 +43,8 @@ class ServerApp:
         self._tokens = {t: role for t, role in ((owner_token, "owner"), (kernel_token, "kernel")) if t}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        from labkit.host.account import _REASONS
+        from http import HTTPStatus
+
         from labkit.wire import HttpRequest
 
         request = HttpRequest.from_environ(environ)
@@ -51,7 +52,8 @@ class ServerApp:
             response = self.control(request.method, request.path[len(CONTROL_PREFIX):], request.header(TOKEN_HEADER), request.body)
         else:
             response = self.account.handle(request)
-        start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", list(response.headers))
+        reason = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else "Unknown"
+        start_response(f"{response.status} {reason}", list(response.headers))
         return [response.body]
 
     def _role(self, token: str | None) -> str | None:
