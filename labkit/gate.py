@@ -29,6 +29,9 @@ _JSON_PROTOCOLS = {"json", "rest-json", "smithy-rpc-v2-cbor"}
 # The messages AWS answers with for credentials it cannot accept.
 _INVALID_TOKEN = "The security token included in the request is invalid."
 _EXPIRED_TOKEN = "The security token included in the request is expired"
+_MISSING_TOKEN = "Request is missing Authentication Token"
+#: Services that serve unsigned requests, as the anonymous caller.
+_ANONYMOUS_SERVICES = frozenset({"s3", "sqs"})
 _BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
                   "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 
@@ -77,6 +80,8 @@ class LabGate:
         ``verify(secret_key, session_token)`` returns None when the request's signature is right
         for those credentials, else the AWS error code to refuse it with.
         """
+        if not call.access_key:
+            return self._unsigned(call)
         found = self.directory.caller(call.access_key, now=self.now())
         if found is None:
             return self._finish(call, None, None, "unauthenticated", Answer.error(403, "InvalidClientTokenId", _INVALID_TOKEN))
@@ -129,6 +134,54 @@ class LabGate:
             route = target.resource_account
         call.state["route"] = route
         return None
+
+    def _unsigned(self, call: ApiCall) -> Answer | None:
+        """An unsigned request. S3 and SQS take it from the anonymous caller, whom only the
+        resource's policy can allow ("Principal": "*"); SCPs do not apply to it, RCPs do
+        (reference_policies_elements_principal.md, "Anonymous principals"; Organizations User
+        Guide, SCPs "don't affect ... anonymous" requests, RCPs apply to them). Other services
+        refuse it for want of credentials."""
+        if call.service not in _ANONYMOUS_SERVICES:
+            code = "MissingAuthenticationTokenException" if call.protocol in _JSON_PROTOCOLS else "MissingAuthenticationToken"
+            return self._finish(call, None, None, "unauthenticated", Answer.error(403, code, _MISSING_TOKEN))
+        home = self.directory.account_ids[0]
+        try:
+            targets = authorizations(call, account_id=home, region=call.region, caller_arn=None)
+        except Unmapped as err:
+            return self._finish(call, None, None, "implicitDeny", Answer.error(403, _denied_code(call), str(err)))
+        target: Target | None = None
+        for target in targets:
+            if target.action in FREE_ACTIONS:
+                continue
+            if self.decide_anonymous(target, call).result != "allowed":
+                # S3 tells an anonymous caller no more than this (Amazon S3 API Reference, Error responses).
+                message = "Access Denied" if call.service == "s3" else (
+                    f"User: anonymous is not authorized to perform: {target.action} on resource: {target.resource}")
+                return self._finish(call, None, target, "implicitDeny", Answer.error(403, _denied_code(call), message))
+        route = home
+        if target is not None and target.resource_account in self.directory.account_ids:
+            route = target.resource_account
+        call.state.update(route=route, caller=None, target=target)
+        return None
+
+    def decide_anonymous(self, target: Target, call: ApiCall) -> Any:
+        """The engine's decision for the anonymous caller: the resource's policy and the RCPs."""
+        from labkit.policy import Request, evaluate
+
+        account = target.resource_account or self.directory.account_ids[0]
+        now = self.now()
+        context = {"aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "aws:EpochTime": str(int(now.timestamp())),
+                   "aws:SecureTransport": "true", "aws:SourceIp": call.source_ip, "aws:RequestedRegion": call.region,
+                   **target.context}
+        organization = getattr(self.lab, "organization", None)
+        policy_text = self.directory.resource_policy(target.resource, account_id=account, region=call.region,
+                                                     action=target.action)
+        return evaluate(
+            Request(target.action, target.resource, None, account, context),
+            resource_policy=_resource_policy(policy_text),
+            rcps=organization.rcps(account) if organization is not None else (),
+            management_account=organization.management_account if organization is not None else None,
+        )
 
     def complete(self, call: ApiCall, error: dict[str, Any]) -> None:
         """After moto served a call the gate let through: record its outcome (``error``: Code and Message, if any)."""

@@ -75,7 +75,7 @@ def test_twelve_digit_principal__means_the_account_root_user():
     assert Request("s3:GetObject", "*", "123456789012").get("aws:principaltype") == ("Account",)
 
 
-def test_unspecified_caller__has_no_principal_keys():
+def test_no_principal__is_the_anonymous_caller_without_principal_arn():
     request = Request("s3:GetObject", "*", None)
     assert request.get("aws:principalarn") is None and request.resource_account is None
 

@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from labkit.errors import Unmapped
+from labkit.policy.engine import FREE_ACTIONS  # answered for any authenticated caller, no policy consulted
 
 __all__ = ["Target", "Unmapped", "FREE_ACTIONS", "EMPTY_CONTEXT"]
 
-#: Calls AWS answers for any authenticated caller, with no policy consulted: "No permissions are
-#: required" for sts:GetCallerIdentity and sts:GetSessionToken (IAM User Guide).
-FREE_ACTIONS = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 
 EMPTY_CONTEXT: Mapping[str, str | tuple[str, ...]] = MappingProxyType({})
 

@@ -188,6 +188,10 @@ class LabAccount:
                 headers[name] = value
         headers["Host"] = host
         headers["x-moto-account-id"] = account_id  # moto serves from this account (moto.core.responses)
+        if call.access_key is None and "Authorization" not in headers:
+            # An anonymous request the gate allowed: moto's S3 would decide it again with its own
+            # evaluator and ACLs (moto.s3.responses, unsigned requests); labkit's decision stands.
+            headers["Authorization"] = "labkit-anonymous"
         prepared = AWSPreparedRequest(request.method, url, headers, request.body, stream_output=False)
         answer = botocore_stubber.process_request(prepared)
         if answer is None:

@@ -11,9 +11,17 @@ from labkit.policy.policyset import EMPTY, PolicySet, as_policy, levels, policy_
 from labkit.policy.principals import CAPPED, DIRECT, FEDERATED_USER, NONE, ROOT
 from labkit.policy.request import Request
 
-__all__ = ["evaluate", "decide", "applicable"]
+__all__ = ["evaluate", "decide", "applicable", "FREE_ACTIONS"]
 
 ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
+#: Actions any caller with credentials may take, whatever its policies say: "No permissions are
+#: required to perform this operation. If an administrator attaches a policy to your identity that
+#: explicitly denies access to the sts:GetCallerIdentity action, you can still perform this
+#: operation" (AWS STS API Reference, GetCallerIdentity); "No permissions are required for a user to
+#: call GetSessionToken ... you cannot prevent IAM users from calling GetSessionToken"
+#: (id_credentials_temp_control-access_enable-create.md).
+FREE_ACTIONS = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
+_FREE = frozenset(action.lower() for action in FREE_ACTIONS)
 
 
 def _account(value: Any) -> str | None:
@@ -75,11 +83,15 @@ def _identity_only(request: Request, identity: PolicySet) -> tuple[str, str]:
     if not who.has_identity:
         return IMPLICIT_DENY, "resource"
     action_l = request.action_l
+    if action_l in _FREE:
+        return ALLOWED, "identity"
     denies, allows = identity._index.get(action_l) or identity.candidates(action_l)
     for statement in denies:
         check = statement.check
         if check is None or check(request):
             return EXPLICIT_DENY, "identity"
+    if request.strict:  # a trust or key policy must allow, and none was given
+        return IMPLICIT_DENY, "resource"
     kind = who.kind
     if kind == ROOT:
         if request.cross:
@@ -142,6 +154,8 @@ def decide(request: Request, inputs: Inputs) -> tuple[str, str]:
     who, action_l = request.who, request.action_l
     identity, resource, boundaries, scps, rcps, session, _ = inputs
     has_identity = who.has_identity
+    if has_identity and action_l in _FREE:
+        return ALLOWED, "identity"
     if scps or rcps or boundaries:
         scp_on, rcp_on, boundary_on = applicable(request, inputs)
     else:
@@ -187,7 +201,7 @@ def decide(request: Request, inputs: Inputs) -> tuple[str, str]:
             if boundary_ok and session_ok:
                 return ALLOWED, "resource"
             return IMPLICIT_DENY, "boundary" if not boundary_ok else "session"
-        if grant == NONE and resource is not None and request.strict:
+        if grant == NONE and request.strict:
             return IMPLICIT_DENY, "resource"
     if who.kind != ROOT and not identity.allows(request):
         return IMPLICIT_DENY, "identity"

@@ -7,7 +7,7 @@ from typing import Any
 
 from labkit.errors import InvalidInput, MalformedPolicyDocument
 
-__all__ = ["Who", "PrincipalSpec", "NONE", "DELEGATED", "CAPPED", "DIRECT", "GRANT_NAMES"]
+__all__ = ["Who", "PrincipalSpec", "UNSPECIFIED", "NONE", "DELEGATED", "CAPPED", "DIRECT", "GRANT_NAMES"]
 
 # Caller kinds.
 USER, ROLE, SESSION, FEDERATED_USER, ROOT, SERVICE, WEB_IDENTITY, CANONICAL, ANONYMOUS, UNKNOWN = range(10)
@@ -31,6 +31,19 @@ _UNIQUE_ID = re.compile(r"[A-Z0-9]{16,128}")
 _WEB_IDENTITY = frozenset({"cognito-identity.amazonaws.com", "www.amazon.com", "graph.facebook.com",
                            "accounts.google.com", "appleid.apple.com"})
 _SERVICE_LINKED_PATH = "/aws-service-role/"
+
+
+class _Unspecified:
+    """The caller of a simulation that names none (SimulateCustomPolicy without CallerArn): it has
+    identity-based policies, but no ARN, account or principal keys. Not the anonymous caller."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSPECIFIED"
+
+
+UNSPECIFIED = _Unspecified()
 
 
 def _split_arn(arn: str) -> tuple[str, str, str, str] | None:
@@ -64,9 +77,14 @@ class Who:
         self.federated_by = federated_by
         self.slr = False
         if principal is None:
+            # An unsigned request: the anonymous caller (reference_policies_elements_principal.md,
+            # "Anonymous principals").
+            self.kind = ANONYMOUS
+        elif principal is UNSPECIFIED:
             self.kind = UNKNOWN
         elif not isinstance(principal, str):
-            raise InvalidInput(f"principal must be an ARN string or None, not {type(principal).__name__}")
+            raise InvalidInput(f"principal must be an ARN string, or None for the anonymous caller, "
+                               f"not {type(principal).__name__}")
         else:
             self._parse(principal)
         if role_path is not None:

@@ -17,10 +17,24 @@ __all__ = ["Request", "context_value"]
 
 # Keys AWS always puts in the context but whose value is the moment of evaluation.
 _TIME_KEYS = ("aws:currenttime", "aws:epochtime")
-# Actions whose resource-based policy must itself allow the caller, even within one account:
+# Requests whose resource-based policy must itself allow the caller, even within one account:
 # "IAM role trust policies and KMS key policies are exceptions to this logic, because they must
-# explicitly allow access for principals" (reference_policies_evaluation-logic.md).
-_STRICT_PREFIXES = ("sts:assumerole", "sts:tagsession", "sts:setsourceidentity", "kms:")
+# explicitly allow access for principals" (reference_policies_evaluation-logic.md). A role's trust
+# policy governs assuming (and tagging) its sessions; a key policy every KMS action on the key
+# (KMS Developer Guide, key-policies.html: "No AWS principal ... has any permissions to a KMS key
+# unless that permission is explicitly allowed in a key policy"). Every role and key has such a
+# policy, so when none is given, none allows.
+_TRUST_ACTIONS = ("sts:assumerole", "sts:tagsession", "sts:setsourceidentity", "sts:setcontext")
+
+
+def _strict(action_l: str, resource: str) -> bool:
+    if action_l.startswith("kms:"):
+        parts = resource.split(":", 5)
+        return len(parts) == 6 and parts[0] == "arn" and parts[2] == "kms" and parts[5].startswith("key/")
+    if action_l.startswith(_TRUST_ACTIONS):
+        parts = resource.split(":", 5)
+        return len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam" and parts[5].startswith("role/")
+    return False
 
 
 def context_value(value: Any, *, key: str = "") -> tuple[str, ...]:
@@ -56,8 +70,10 @@ class Request:
     """One request: ``action`` on ``resource`` by ``principal`` (the caller's ARN).
 
     ``principal`` is an IAM user, role, assumed-role session, federated user or account root ARN,
-    a service principal such as ``"ec2.amazonaws.com"``, ``"anonymous"``, or None for an
-    unspecified caller (as in the policy simulator without a CallerArn). Facts the ARN does not
+    a service principal such as ``"ec2.amazonaws.com"``, or None (or ``"anonymous"``) for the
+    anonymous caller of an unsigned request: SCPs do not apply to it, RCPs do, and only a
+    resource-based policy can allow it. ``UNSPECIFIED`` (from labkit.policy.principals) is the
+    caller of a simulation that names none: identity-based policies apply, with no principal keys. Facts the ARN does not
     carry are keyword options: ``role_path`` is the path of the role behind an assumed-role
     session (``"/aws-service-role/"`` marks a service-linked role), ``federated_by`` the IAM user
     ARN that called GetFederationToken. Anything else the policies test (principal tags, source
@@ -97,7 +113,7 @@ class Request:
             who = Who(principal, role_path=role_path, federated_by=federated_by)
         self.who = who
         self.action_l = action.lower()
-        self.strict = self.action_l.startswith(_STRICT_PREFIXES)
+        self.strict = _strict(self.action_l, resource)
         if resource_account is None:
             resource_account = _arn_account(resource) or who.account
         elif not isinstance(resource_account, str):
