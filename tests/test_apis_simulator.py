@@ -346,3 +346,86 @@ def test_get_context_keys_for_principal_policy__reads_the_principals_policies_an
 def test_get_context_keys_for_principal_policy__an_unknown_role_is_NoSuchEntity(lab):
     code, message, status = error_of(lab.client("iam").get_context_keys_for_principal_policy, PolicySourceArn=arn("role", "ghost"))
     assert (code, message, status) == ("NoSuchEntity", "The role with name ghost cannot be found.", 404)
+
+
+# -- Response shapes, against botocore's iam service model ---------------------------------------
+
+
+def raw_bodies(client) -> list[bytes]:
+    """The XML bodies the client receives, before botocore's parser drops anything it does not know."""
+    bodies: list[bytes] = []
+    client.meta.events.register("before-parse.iam.*", lambda response_dict, **_: bodies.append(response_dict["body"]))
+    return bodies
+
+
+def shape_errors(element, shape, where: str) -> list[str]:
+    """Elements of the XML answer that the botocore output shape does not have, or values of the wrong kind."""
+    name = element.tag.split("}")[-1]
+    if shape.type_name == "structure":
+        errors = []
+        for child in element:
+            tag = child.tag.split("}")[-1]
+            if tag not in shape.members:
+                errors.append(f"{where}.{tag}: not in {shape.name}")
+            else:
+                errors += shape_errors(child, shape.members[tag], f"{where}.{tag}")
+        return errors
+    if shape.type_name == "list":
+        return [e for i, child in enumerate(element) for e in
+                ([f"{where}[{i}]: {child.tag} is not member"] if child.tag.split("}")[-1] != "member" else [])
+                + shape_errors(child, shape.member, f"{where}[{i}]")]
+    if shape.type_name == "map":
+        errors = []
+        for i, entry in enumerate(element):
+            parts = {child.tag.split("}")[-1]: child for child in entry}
+            if entry.tag.split("}")[-1] != "entry" or set(parts) != {"key", "value"}:
+                errors.append(f"{where}[{i}]: not an entry of key and value")
+                continue
+            errors += shape_errors(parts["key"], shape.key, f"{where}[{i}].key")
+            errors += shape_errors(parts["value"], shape.value, f"{where}[{i}].value")
+        return errors
+    text = element.text or ""
+    if getattr(shape, "enum", None) and text not in shape.enum:
+        return [f"{where}: {text!r} is not one of {shape.name}"]
+    if shape.type_name == "boolean" and text not in ("true", "false"):
+        return [f"{where}: {text!r} is not a boolean"]
+    if shape.type_name == "integer" and not text.isdigit():
+        return [f"{where}: {text!r} is not an integer ({name})"]
+    return []
+
+
+def check_shape(client, operation: str, body: bytes) -> list[str]:
+    from xml.etree import ElementTree
+
+    output = client.meta.service_model.operation_model(operation).output_shape
+    [result] = [e for e in ElementTree.fromstring(body) if e.tag.endswith(f"{operation}Result")]
+    return shape_errors(result, output, operation)
+
+
+def test_simulate_custom_policy__answers_in_botocores_output_shape_with_resource_specific_results(lab):
+    iam = lab.client("iam")
+    bodies = raw_bodies(iam)
+    boundary = json.dumps(NEEDS_MFA)
+    response = iam.simulate_custom_policy(PolicyInputList=[ALLOW_S3], PermissionsBoundaryPolicyInputList=[boundary],
+                                          OrderedOrganizationPolicyInputList=[{"ServiceControlPolicyInputList": [ALLOW_S3]}],
+                                          ActionNames=["s3:GetObject", "s3:DeleteObject"],
+                                          ResourceArns=[APP_OBJECT, FINANCE_OBJECT])
+    assert check_shape(iam, "SimulateCustomPolicy", bodies[-1]) == []
+    get_object, delete_object = response["EvaluationResults"]
+    assert get_object["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": True}
+    assert delete_object["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
+    assert [(r["EvalResourceName"], r["EvalResourceDecision"]) for r in delete_object["ResourceSpecificResults"]] == [
+        (APP_OBJECT, "implicitDeny"), (FINANCE_OBJECT, "implicitDeny")]
+    assert delete_object["ResourceSpecificResults"][0]["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
+
+
+def test_simulate_principal_policy__answers_in_botocores_output_shape_with_resource_specific_results(lab):
+    iam = lab.client("iam")
+    bodies = raw_bodies(iam)
+    iam.put_user_policy(UserName="frank", PolicyName="DeleteWithMfa", PolicyDocument=json.dumps(NEEDS_MFA))
+    response = iam.simulate_principal_policy(PolicySourceArn=arn("user", "frank"), ActionNames=["s3:DeleteObject"],
+                                             ResourceArns=[APP_OBJECT, FINANCE_OBJECT])
+    assert check_shape(iam, "SimulatePrincipalPolicy", bodies[-1]) == []
+    result = only(response)
+    assert [r["MissingContextValues"] for r in result["ResourceSpecificResults"]] == [["aws:MultiFactorAuthPresent"]] * 2
+    assert result["MissingContextValues"] == ["aws:MultiFactorAuthPresent"]

@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["Decision", "MatchedStatement", "Trace", "Inputs", "LAYERS"]
+__all__ = ["Decision", "MatchedStatement", "Trace", "Inputs", "Remedy", "LAYERS"]
 
 #: Layer names, as Decision.decided_by and MatchedStatement.layer use them.
 LAYERS = ("identity", "resource", "boundary", "scp", "rcp", "session")
@@ -69,6 +69,23 @@ class Trace:
     rcp_allowed: bool | None
     cross_account: bool
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    """Why a request was denied and the smallest change that would allow it (what AWS's simulator
+    does not say). ``identity_change_helps`` is False when no identity-based policy edit can allow it
+    (an SCP, RCP or resource-based policy must change); ``conditions`` names the failed conditions."""
+
+    layer: str
+    kind: str  # "explicitDeny" or "implicitDeny"
+    change: str
+    identity_change_helps: bool
+    conditions: tuple[str, ...] = ()
+    statement: MatchedStatement | None = None
+
+    def lines(self) -> list[str]:
+        return [self.change, *(f"condition: {text}" for text in self.conditions)]
 
 
 class Decision:
@@ -136,6 +153,21 @@ class Decision:
         """Whether the RCPs allow the request (None: no RCPs given)."""
         return self.trace.rcp_allowed
 
+    @property
+    def remedy(self) -> Remedy | None:
+        """For a denied request, the layer that denied it and what change would allow it (None when
+        allowed). Worked out from the trace each time it is asked for; evaluate() never builds it."""
+        if self.result == "allowed":
+            return None
+        from labkit.policy.trace import remedy
+
+        return remedy(self)
+
+    def why_denied(self) -> str:
+        """The remedy as text ("" when the request was allowed)."""
+        found = self.remedy
+        return "" if found is None else "\n".join(found.lines())
+
     def explain(self) -> str:
         """A few lines saying what was decided and why."""
         request, trace = self.request, self.trace
@@ -154,6 +186,10 @@ class Decision:
         if self.missing_context_keys:
             lines.append(f"  missing context keys: {', '.join(self.missing_context_keys)}")
         lines += [f"  note: {note}" for note in trace.notes]
+        found = self.remedy
+        if found is not None:
+            lines.append(f"  to allow: {found.change}")
+            lines += [f"    condition: {text}" for text in found.conditions]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -175,11 +211,15 @@ class Decision:
                  f"</tr></thead><tbody>{rows}</tbody></table>") if rows else "<p>No statement matched the request.</p>"
         extra = "".join(f"<li>{esc(line.strip())}</li>" for line in self.explain().splitlines()
                         if line.strip().startswith(("permissions", "session", "SCPs", "RCPs", "missing", "note")))
+        found = self.remedy
+        fix = "" if found is None else (
+            f"<p><b>To allow:</b> {esc(found.change)}</p>"
+            + ("<ul>" + "".join(f"<li>{esc(t)}</li>" for t in found.conditions) + "</ul>" if found.conditions else ""))
         return (f"<div class='labkit-decision'><p><b style='color:{colour}'>{esc(self.result)}</b> "
                 f"(decided by the {esc(_LAYER_TITLES[self.decided_by])})<br>"
                 f"<code>{esc(request.action)}</code> on <code>{esc(request.resource)}</code> by "
                 f"<code>{esc(request.who.describe())}</code></p>{table}"
-                f"{'<ul>' + extra + '</ul>' if extra else ''}</div>")
+                f"{'<ul>' + extra + '</ul>' if extra else ''}{fix}</div>")
 
 
 def _merge(groups) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from labkit.policy.decision import Decision
 from labkit.policy.document import Policy, statement_keys
 from labkit.policy.engine import evaluate
 from labkit.policy.policyset import as_policy, levels, policy_set
-from labkit.policy.principals import FEDERATED_USER, SERVICE, SESSION, Who
+from labkit.policy.principals import FEDERATED_USER, SERVICE, SESSION, UNSPECIFIED, Who
 from labkit.policy.request import Request, _arn_account
 
 __all__ = ["simulate", "condition_keys", "CONTEXT_KEY_TYPES", "RESOURCE_HANDLING_OPTIONS"]
@@ -188,7 +188,7 @@ def simulate(
     for action in action_names:
         decisions = []
         for arn in resources:
-            request = Request(action, arn, caller_arn, resource_account=_arn_account(arn) or owner, context=context)
+            request = Request(action, arn, UNSPECIFIED if caller_arn is None else caller_arn, resource_account=_arn_account(arn) or owner, context=context)
             decisions.append(evaluate(request, identity_policies=identity, resource_policy=resource,
                                       permissions_boundaries=boundaries, scps=org_levels, rcps=rcp_levels,
                                       management_account=management_account))
