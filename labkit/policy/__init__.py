@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from labkit.policy.decision import Decision, MatchedStatement
+from labkit.policy.decision import Decision, MatchedStatement, Remedy
 from labkit.policy.document import Policy
 from labkit.policy.engine import evaluate
 from labkit.policy.request import Request
@@ -13,6 +13,7 @@ __all__ = [
     "Request",
     "Decision",
     "MatchedStatement",
+    "Remedy",
     "evaluate",
     "condition_keys",
     "simulate",
