@@ -41,6 +41,11 @@ def request_context(gate: Any, caller: Any, target: Any, call: Any) -> dict[str,
             context["aws:MultiFactorAuthAge"] = str(max(0, int((now - session.mfa_time).total_seconds())))
         if session.source_identity:
             context["aws:SourceIdentity"] = session.source_identity
+        if session.issued is not None:
+            # Present only for temporary credentials (reference_policies_condition-keys.md,
+            # aws:TokenIssueTime); "Revoke active sessions" denies with DateLessThan on it
+            # (id_roles_use_revoke-sessions.md).
+            context["aws:TokenIssueTime"] = session.issued.strftime("%Y-%m-%dT%H:%M:%SZ")
     elif call is not None and call.service == "sts" and call.params.get("TokenCode"):
         # Long-term keys plus a valid MFA code in the AssumeRole call itself (the trust policy
         # can require it with aws:MultiFactorAuthPresent).

@@ -172,5 +172,9 @@ class Directory:
             if role is not None:
                 tags = {t["Key"]: t["Value"] for t in role.tags}
         if caller.session is not None:
+            # Session tags override the role's or user's tags with the same key, regardless of case
+            # (id_session-tags.md, "Things to know about session tags").
+            overridden = {k.lower() for k in caller.session.tags}
+            tags = {k: v for k, v in tags.items() if k.lower() not in overridden}
             tags.update(caller.session.tags)
         return tags

@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OrganizationView"]
+__all__ = ["OrganizationView", "enabled_policy_types"]
+
+
+def enabled_policy_types(backend: Any) -> frozenset[str]:
+    """The policy types enabled on the root of moto's organization ``backend`` (empty without one).
+
+    AWS enables SCPs in the root when it creates an organization with all features (Organizations
+    API reference, CreateOrganization); moto records no policy type then, so SCPs count as enabled
+    for an all-features organization. Other types (RCPs among them) are enabled by EnablePolicyType.
+    """
+    if backend.org is None:
+        return frozenset()
+    root = next((ou for ou in backend.ou if getattr(ou, "type", None) == "ROOT"), None)
+    recorded = {t["Type"] for t in getattr(root, "policy_types", [])}
+    if backend.org.feature_set == "ALL":
+        recorded.add("SERVICE_CONTROL_POLICY")
+    return frozenset(recorded)
 
 
 class OrganizationView:

@@ -110,6 +110,8 @@ def seed_organization(scenario: Scenario) -> None:
             made = orgs.create_policy(Name=policy.name, Description=policy.description, Type=kind, Content=json.dumps(policy.document))
             orgs.attach_policy(PolicyId=made["Policy"]["PolicySummary"]["Id"], TargetId=target)
 
+    if spec.rcps or any(unit.rcps for unit in spec.units):  # AttachPolicy needs the type enabled
+        orgs.enable_policy_type(RootId=root_id, PolicyType="RESOURCE_CONTROL_POLICY")
     attach(spec.scps, "SERVICE_CONTROL_POLICY", root_id)
     attach(spec.rcps, "RESOURCE_CONTROL_POLICY", root_id)
     for unit in spec.units:

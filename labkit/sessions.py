@@ -63,7 +63,14 @@ class Session:
     session_policies: tuple[Any, ...] = ()
     mfa_time: datetime | None = None  # when MFA was presented, if it was
     tags: dict[str, str] = field(default_factory=dict)
+    #: the keys of ``tags`` that pass on to sessions chained from this one (id_session-tags.md)
+    transitive_tag_keys: frozenset[str] = frozenset()
     source_identity: str | None = None
+    issued: datetime | None = None  # on the lab clock: aws:TokenIssueTime
+
+    def transitive_tags(self) -> dict[str, str]:
+        """The session tags a role session chained from this one inherits; the others end here."""
+        return {k: v for k, v in self.tags.items() if k in self.transitive_tag_keys}
 
 
 class SessionStore:

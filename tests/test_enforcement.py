@@ -431,6 +431,7 @@ def test_rcp__keeps_principals_outside_the_organization_out(lab):
     root = orgs.list_roots()["Roots"][0]["Id"]
     document = policy({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
                        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id}}})
+    orgs.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
     made = orgs.create_policy(Name="OrgOnly", Description="only the org", Type="RESOURCE_CONTROL_POLICY", Content=document)
     orgs.attach_policy(PolicyId=made["Policy"]["PolicySummary"]["Id"], TargetId=root)
     partner = lab.session_as("partner-app", account="partner").client("s3")

@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "labkit"
 ACCOUNT_SIDE = {
     "host/account.py", "host/server.py", "mockaws.py", "seed.py", "identity.py", "organization.py", "clock.py",
     "trail.py", "actions/state.py", "actions/tags.py", "actions/resource_policies.py", "apis/sts.py", "apis/iam_usage.py",
+    "apis/organizations.py",
 }
 
 

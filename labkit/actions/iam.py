@@ -117,8 +117,10 @@ def _assume(req: Request) -> list[Target]:
     sts:SetSourceIdentity, on the same role (id_session-tags.md, id_credentials_temp_control-access_monitor.md)."""
     targets = req.targets(f"sts:{req.operation}")
     resources = [t.resource for t in targets if t.resource != "*"] or None
-    if req.params.get("Tags"):
-        targets += req.targets("sts:TagSession", resources=resources)
+    if req.params.get("Tags") or req.params.get("TransitiveTagKeys"):
+        keys = req.params.get("TransitiveTagKeys")
+        context = {"sts:TransitiveTagKeys": tuple(keys)} if keys else None
+        targets += req.targets("sts:TagSession", resources=resources, context=context)
     if req.params.get("SourceIdentity"):
         targets += req.targets("sts:SetSourceIdentity", resources=resources)
     return targets

@@ -88,6 +88,27 @@ def _session_policy(lab: Any, params: dict[str, Any], account_id: str) -> tuple[
     return (compiled(merged, "session policy", "none"),)
 
 
+#: STS's message for a chained role session asked for more than an hour.
+_CHAINING_LIMIT = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+
+
+def _session_tags(params: dict[str, Any], inherited: dict[str, str]) -> tuple[dict[str, str], frozenset[str]]:
+    """The new session's tags and which of them are transitive (id_session-tags.md, "Chaining
+    roles with session tags"): only the caller's transitive tags pass on, and stay transitive;
+    the other session tags end with their session. Passing a tag whose key an inherited tag
+    already has fails, and a transitive key must name a tag passed in the same call."""
+    passed = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
+    keys = list(params.get("TransitiveTagKeys") or [])
+    taken = {k.lower() for k in inherited}
+    clash = next((k for k in passed if k.lower() in taken), None)
+    if clash is not None:
+        raise ApiError("InvalidParameterValue", f"The session tag key {clash} is already inherited as a transitive tag in this role chain.")
+    unknown = next((k for k in keys if k not in passed), None)
+    if unknown is not None:
+        raise ApiError("InvalidParameterValue", f"The transitive tag key {unknown} is not a session tag passed in this request.")
+    return {**inherited, **passed}, frozenset(inherited) | frozenset(keys)
+
+
 def _issue(lab: Any, session: Session) -> dict[str, Any]:
     lab.sessions.add(session)
     return {
@@ -114,14 +135,16 @@ def assume_role(call: Any, lab: Any) -> dict[str, Any]:
         raise ApiError("AccessDenied", f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {params['RoleArn']}", status=403)
     mfa = _refuse_bad_mfa(lab, caller, params)
     chained = caller.kind == "assumed-role"
-    limit = 3600 if chained else int(role.max_session_duration or 3600)
-    seconds = _duration(params, 3600, 900, limit)
+    if chained and params.get("DurationSeconds", 3600) > 3600:
+        # id_roles_terms-and-concepts.md (role chaining): "if you assume a role using role chaining
+        # and provide a DurationSeconds parameter value greater than one hour, the operation fails".
+        raise ApiError("ValidationError", _CHAINING_LIMIT)
+    seconds = _duration(params, 3600, 900, int(role.max_session_duration or 3600))
     now = _now(lab)
     account_id = params["RoleArn"].split(":")[4]
     name = params["RoleSessionName"]
-    tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
-    if caller.session is not None and chained:
-        tags = {**caller.session.tags, **tags}
+    inherited = caller.session.transitive_tags() if chained and caller.session is not None else {}
+    tags, transitive = _session_tags(params, inherited)
     session = Session(
         **_fresh_credentials(),
         kind="assumed-role",
@@ -135,7 +158,9 @@ def assume_role(call: Any, lab: Any) -> dict[str, Any]:
         session_policies=_session_policy(lab, params, account_id),
         mfa_time=now if mfa else (caller.session.mfa_time if chained and caller.session else None),
         tags=tags,
+        transitive_tag_keys=transitive,
         source_identity=params.get("SourceIdentity"),
+        issued=now,
     )
     body: dict[str, Any] = {
         "Credentials": _issue(lab, session),
@@ -165,6 +190,7 @@ def get_session_token(call: Any, lab: Any) -> dict[str, Any]:
         expires=now + timedelta(seconds=seconds),
         user_name=caller.user_name,
         mfa_time=now if mfa else None,
+        issued=now,
     )
     return {"Credentials": _issue(lab, session)}
 
@@ -189,6 +215,7 @@ def get_federation_token(call: Any, lab: Any) -> dict[str, Any]:
         federated_by=caller.arn,
         session_policies=_session_policy(lab, params, caller.account_id),
         tags={t["Key"]: t["Value"] for t in params.get("Tags") or []},
+        issued=now,
     )
     return {
         "Credentials": _issue(lab, session),
